@@ -1,0 +1,87 @@
+"""Wire shapes of the ingest API, shared by the sync client and the server.
+
+Why this module exists: the client and the server must agree on paths, limits
+and the per-record result format; defining them once keeps the two honest.
+The records themselves are the models in :mod:`sync.records`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sync.records import ExerciseSession, Feedback, FitnessTestResult, LessonProgress
+
+API_PREFIX = "/api/v1"
+RECORDS_PATH = f"{API_PREFIX}/records"
+HEARTBEAT_PATH = f"{API_PREFIX}/heartbeat"
+HEALTH_PATH = f"{API_PREFIX}/health"
+
+MAX_BATCH = 1000
+"""Most records the server accepts in one POST."""
+MAX_BODY_BYTES = 8 * 1024 * 1024
+"""Largest request body on the wire (compressed or not)."""
+MAX_INFLATED_BYTES = 32 * 1024 * 1024
+"""Largest request body after gunzip."""
+
+Status = Literal["created", "updated", "unchanged", "rejected"]
+ACKNOWLEDGED: frozenset[str] = frozenset({"created", "updated", "unchanged"})
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class RecordResult(BaseModel):
+    index: int
+    """Position of the record in the posted batch."""
+    uuid: str | None = None
+    status: Status
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class RecordsResponse(BaseModel):
+    detail: str = ""
+    accepted: int = 0
+    rejected: int = 0
+    results: list[RecordResult] = Field(default_factory=list)
+
+
+AnyRecord = Annotated[
+    ExerciseSession | LessonProgress | FitnessTestResult | Feedback, Field(discriminator="kind")
+]
+
+
+class RecordsRequest(BaseModel):
+    """A batch of records (used for the OpenAPI document; the server checks each record alone)."""
+
+    model_config = ConfigDict(extra="forbid")
+    records: Annotated[list[AnyRecord], Field(max_length=MAX_BATCH)]
+
+
+class HeartbeatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kiosk_id: Annotated[str, Field(min_length=1, max_length=64)]
+    waiting: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    rejected: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    app_version: Annotated[str, Field(max_length=40)] = ""
+    sent_at: datetime | None = None
+
+
+class HeartbeatResponse(BaseModel):
+    status: Literal["ok"] = "ok"
+    kiosk_id: str
+    server_time: datetime
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: str
+    schema_version: int
+
+
+def error_body(detail: str) -> dict[str, Any]:
+    return RecordsResponse(detail=detail).model_dump()

@@ -1,0 +1,291 @@
+"""The one record schema shared by the kiosk store, the sync client and the server.
+
+Why this module exists: a session recorded on a kiosk must mean the same thing
+in the local store, on the wire and in the central database. Every record kind
+is a pydantic model defined here once, carries a ``schema_version`` and a UUID
+made on the kiosk, and is validated strictly (unknown fields refused, times
+must carry a time zone and are kept in UTC). Older stored records are brought
+up to date by :func:`migrate`, a chain of small pure functions, one per version
+step.
+
+Record kinds: ``exercise_session``, ``lesson_progress``, ``fitness_test`` and
+``feedback``.
+"""
+
+from __future__ import annotations
+
+import uuid as _uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+SCHEMA_VERSION = 2
+"""Current version of every record kind. Version 1 is the pre-release layout (see ``migrate``)."""
+
+GUEST = "guest"
+KINDS = ("exercise_session", "lesson_progress", "fitness_test", "feedback")
+
+Kind = Literal["exercise_session", "lesson_progress", "fitness_test", "feedback"]
+
+_ID = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+_NAME = Annotated[str, Field(min_length=1, max_length=64)]
+_OFFSET = Annotated[int, Field(ge=-14 * 60, le=14 * 60)]
+"""The kiosk's local offset from UTC in minutes at the time (e.g. 480 for China)."""
+
+
+class RecordError(ValueError):
+    """A record failed validation; ``problems`` lists ``(field, message)`` pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]], kind: str | None = None):
+        self.problems = problems
+        self.kind = kind
+        text = "; ".join(f"{f}: {m}" for f, m in problems) or "invalid record"
+        super().__init__(f"invalid {kind or 'record'}: {text}")
+
+
+def _utc(v: datetime) -> datetime:
+    if v.tzinfo is None or v.utcoffset() is None:
+        raise ValueError("must include a time zone (UTC, e.g. 2026-01-31T08:00:00Z)")
+    return v.astimezone(UTC)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[2] = SCHEMA_VERSION
+    uuid: _uuid.UUID = Field(default_factory=_uuid.uuid4)
+    """Made on the kiosk when the record is created; the server upserts on it."""
+    kiosk_id: _ID
+    resident: Annotated[str, Field(min_length=1, max_length=128)] = GUEST
+    """A pseudonymous resident id (salted hash of the card), or ``"guest"``."""
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    @property
+    def key(self) -> str:
+        return str(self.uuid)
+
+    def timestamp(self) -> datetime:
+        """The moment the record is about (used for retention)."""
+        raise NotImplementedError
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["repetitions", "seconds"]
+    value: Annotated[int, Field(ge=1, le=10_000)]
+
+
+class HeartRate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    avg_bpm: Annotated[float, Field(ge=20, le=250)]
+    max_bpm: Annotated[float, Field(ge=20, le=250)]
+
+    @model_validator(mode="after")
+    def _order(self) -> HeartRate:
+        if self.max_bpm < self.avg_bpm:
+            raise ValueError("max_bpm must not be below avg_bpm")
+        return self
+
+
+RepFlags = Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], Field(max_length=20)]
+
+
+class ExerciseSession(_Record):
+    """One exercise session, finished or abandoned."""
+
+    kind: Literal["exercise_session"] = "exercise_session"
+    exercise: _NAME
+    target: Target
+    repetitions: Annotated[int, Field(ge=0, le=10_000)]
+    good_repetitions: Annotated[int, Field(ge=0, le=10_000)]
+    rep_flags: Annotated[list[RepFlags], Field(max_length=10_000)] = Field(default_factory=list)
+    """Per repetition, the form flags raised (empty list = a clean repetition)."""
+    duration_s: Annotated[float, Field(ge=0, le=24 * 3600)]
+    heart_rate: HeartRate | None = None
+    started_at: datetime
+    ended_at: datetime
+    utc_offset_min: _OFFSET
+    completed: bool = True
+    """False when the session was abandoned (stop, idle timeout, person walked away)."""
+
+    _utc_times = field_validator("started_at", "ended_at")(_utc)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExerciseSession:
+        if self.good_repetitions > self.repetitions:
+            raise ValueError("good_repetitions must not exceed repetitions")
+        if self.rep_flags and len(self.rep_flags) != self.repetitions:
+            raise ValueError("rep_flags must have one entry per repetition (or be empty)")
+        if self.ended_at < self.started_at:
+            raise ValueError("ended_at must not be before started_at")
+        return self
+
+    def timestamp(self) -> datetime:
+        return self.ended_at
+
+
+class LessonProgress(_Record):
+    kind: Literal["lesson_progress"] = "lesson_progress"
+    lesson_id: _NAME
+    progress: Annotated[float, Field(ge=0, le=1)]
+    position_s: Annotated[float, Field(ge=0, le=24 * 3600)] = 0.0
+    completed: bool = False
+    updated_at: datetime
+    utc_offset_min: _OFFSET
+
+    _utc_times = field_validator("updated_at")(_utc)
+
+    def timestamp(self) -> datetime:
+        return self.updated_at
+
+
+class FitnessTestResult(_Record):
+    kind: Literal["fitness_test"] = "fitness_test"
+    test: _NAME
+    """e.g. ``grip_strength``, ``sit_to_stand_30s``, ``single_leg_stance``."""
+    value: Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
+    unit: Annotated[str, Field(min_length=1, max_length=16)]
+    measured_at: datetime
+    utc_offset_min: _OFFSET
+    device: Annotated[str, Field(max_length=64)] = ""
+
+    _utc_times = field_validator("measured_at")(_utc)
+
+    def timestamp(self) -> datetime:
+        return self.measured_at
+
+
+class Feedback(_Record):
+    kind: Literal["feedback"] = "feedback"
+    rating: Annotated[int, Field(ge=1, le=5)]
+    topic: Annotated[str, Field(max_length=64)] = ""
+    text: Annotated[str, Field(max_length=2000)] = ""
+    created_at: datetime
+    utc_offset_min: _OFFSET
+
+    _utc_times = field_validator("created_at")(_utc)
+
+    def timestamp(self) -> datetime:
+        return self.created_at
+
+
+Record = ExerciseSession | LessonProgress | FitnessTestResult | Feedback
+_ADAPTER: TypeAdapter[Record] = TypeAdapter(
+    Annotated[Record, Field(discriminator="kind")]  # type: ignore[arg-type]
+)
+MODELS: dict[str, type[_Record]] = {
+    "exercise_session": ExerciseSession,
+    "lesson_progress": LessonProgress,
+    "fitness_test": FitnessTestResult,
+    "feedback": Feedback,
+}
+
+
+def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "<record>"
+        out.append((loc, err["msg"]))
+    return out
+
+
+def parse_record(data: Any) -> Record:
+    """Validate a JSON-like dict (migrating older versions) into a record, or raise ``RecordError``."""
+    if not isinstance(data, dict):
+        raise RecordError([("<record>", f"must be a JSON object, got {type(data).__name__}")])
+    kind = data.get("kind")
+    if kind not in MODELS:
+        raise RecordError([("kind", f"must be one of {', '.join(KINDS)} (got {kind!r})")])
+    try:
+        data = migrate(data)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise RecordError([("schema_version", f"cannot migrate: {exc}")], kind) from None
+    try:
+        return MODELS[kind].model_validate(data)  # type: ignore[return-value]
+    except ValidationError as exc:
+        raise RecordError(_problems(exc), kind) from None
+
+
+def check_record(record: Any) -> Record:
+    """Return ``record`` if it is a valid record model instance (re-validated), else raise."""
+    if isinstance(record, _Record):
+        # Models are frozen and validated on construction, but a caller may have
+        # built one with model_construct(); validate the dumped form to be sure.
+        return parse_record(record.to_json_dict())
+    if isinstance(record, dict):
+        return parse_record(record)
+    raise RecordError([("<record>", f"not a record: {type(record).__name__}")])
+
+
+# --- migrations ---------------------------------------------------------------------
+#
+# Version 1 (the pre-release layout, still found on early kiosks' disks):
+#  - exercise_session: ``duration_ms`` (int) instead of ``duration_s``;
+#    ``hr_avg`` / ``hr_max`` flat fields instead of ``heart_rate``;
+#    ``target`` was a bare integer number of repetitions;
+#    ``resident`` could be null for guests.
+#  - other kinds: ``resident`` could be null.
+
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _v1_to_v2(d: dict[str, Any]) -> dict[str, Any]:
+    d = dict(d)
+    if d.get("resident") is None:
+        d["resident"] = GUEST
+    if d.get("kind") == "exercise_session":
+        if "duration_ms" in d:
+            d["duration_s"] = float(d.pop("duration_ms")) / 1000.0
+        hr_avg, hr_max = d.pop("hr_avg", None), d.pop("hr_max", None)
+        if "heart_rate" not in d:
+            d["heart_rate"] = (
+                None if hr_avg is None or hr_max is None else {"avg_bpm": hr_avg, "max_bpm": hr_max}
+            )
+        if isinstance(d.get("target"), int) and not isinstance(d.get("target"), bool):
+            d["target"] = {"kind": "repetitions", "value": d["target"]}
+    d["schema_version"] = 2
+    return d
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
+"""``MIGRATIONS[n]`` turns a version-n dict into a version n+1 dict."""
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a stored record dict up to ``SCHEMA_VERSION`` (a no-op for current records)."""
+    version = data.get("schema_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ValueError(f"schema_version must be an integer, got {version!r}")
+    if version > SCHEMA_VERSION:
+        raise ValueError(
+            f"schema_version {version} is newer than this software ({SCHEMA_VERSION}); upgrade it"
+        )
+    if version < 1:
+        raise ValueError(f"unknown schema_version {version}")
+    while version < SCHEMA_VERSION:
+        data = MIGRATIONS[version](data)
+        version += 1
+    return data
+
+
+def record_json_schema() -> dict[str, Any]:
+    """JSON schema of one record (any kind), for the server's OpenAPI document."""
+    return _ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
