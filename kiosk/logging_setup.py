@@ -1,0 +1,38 @@
+"""Logging for the kiosk: per-module loggers, a rotating file under the data dir, console."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def setup_logging(log_dir: Path | None, level: str = "INFO", max_bytes: int = 2_000_000,
+                  backups: int = 5) -> Path | None:
+    """Configure the root logger once; return the log file path (None if not writable)."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    for h in list(root.handlers):
+        if getattr(h, "_kiosk", False):
+            root.removeHandler(h)
+    console = logging.StreamHandler()
+    console.setFormatter(logging.Formatter(FORMAT))
+    console._kiosk = True  # type: ignore[attr-defined]
+    root.addHandler(console)
+    if log_dir is None:
+        return None
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        path = log_dir / "kiosk.log"
+        fh = logging.handlers.RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+        )
+    except OSError as exc:
+        logging.getLogger(__name__).warning("cannot write logs under %s: %s", log_dir, exc)
+        return None
+    fh.setFormatter(logging.Formatter(FORMAT))
+    fh._kiosk = True  # type: ignore[attr-defined]
+    root.addHandler(fh)
+    return path

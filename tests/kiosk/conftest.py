@@ -1,0 +1,77 @@
+"""Start the real kiosk once per test session in a real window (Xvfb when headless)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import OUTPUT
+
+SHOTS = OUTPUT / "screenshots"
+FAILURES = OUTPUT / "failures"
+
+TEST_CONFIG = """
+[kiosk]
+id = "kiosk-test"
+language = "zh_CN"
+idle_timeout_s = 600
+window_size = [1280, 800]
+
+[maintainer]
+pin = "4321"
+long_press_s = 1.5
+"""
+
+
+@pytest.fixture(scope="session")
+def kiosk_ui(tmp_path_factory):
+    from kiosk.config import parse_config
+    from kiosk.display import ensure_display
+
+    data = tmp_path_factory.mktemp("kiosk-data")
+    os.environ["KIOSK_DATA_DIR"] = str(data)
+    os.environ.setdefault("KIOSK_CACHE_DIR", str(OUTPUT / "cache"))
+    vd = ensure_display(1920, 1920)  # room for landscape and portrait windows
+    if SHOTS.exists():
+        shutil.rmtree(SHOTS)
+    cfg = parse_config(TEST_CONFIG, "tests/kiosk/conftest.py")
+    from kiosk.startup import start_kiosk
+
+    app = start_kiosk(cfg, windowed=True)
+    from kivy.base import runTouchApp
+
+    app._run_prepare()
+    runTouchApp(embedded=True)
+    from tests.kiosk.ui_harness import UIHarness
+
+    ui = UIHarness(app, SHOTS)
+    ui.pump(0.5)
+    yield ui
+    app.stop()
+    ui.pump(0.1)
+    if vd is not None:
+        vd.stop()
+
+
+@pytest.fixture
+def ui(kiosk_ui):
+    kiosk_ui.reset()
+    yield kiosk_ui
+    kiosk_ui.reset()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and "ui" in item.fixturenames:
+        harness = item.funcargs.get("ui")
+        if harness is not None:
+            FAILURES.mkdir(parents=True, exist_ok=True)
+            from tests.kiosk.ui_harness import save_screenshot
+
+            path = save_screenshot(Path(FAILURES / f"{item.name}.png"))
+            report.sections.append(("screenshot", str(path)))

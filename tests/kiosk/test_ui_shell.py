@@ -1,0 +1,205 @@
+"""The real kiosk shell in a real window: navigation, languages, large text, idle, maintainer."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.ui
+
+TILES = {
+    "tile_exercise": ("exercise", "健身", "Exercise"),
+    "tile_lessons": ("lessons", "学习", "Lessons"),
+    "tile_fitness": ("fitness", "体测", "Fitness test"),
+    "tile_records": ("records", "我的", "My records"),
+}
+
+
+def home_screen(ui):
+    return ui.app.sm.get_screen("home")
+
+
+def topbar(ui):
+    return ui.shell.ids.topbar
+
+
+def test_starts_on_attract_and_a_touch_opens_home(ui):
+    assert ui.app.sm.current == "attract"
+    ui.screenshot("01_attract_zh")
+    ui.tap(ui.screen)
+    assert ui.app.sm.current == "home"
+    assert ui.app.visit_active
+    assert ui.app.resident_label == "访客"
+    ui.screenshot("02_home_zh")
+
+
+@pytest.mark.parametrize("tile_id", list(TILES))
+def test_each_tile_opens_its_screen_and_back_returns_home(ui, tile_id):
+    ui.tap(ui.screen)
+    screen_name, zh, _en = TILES[tile_id]
+    tile = home_screen(ui).ids[tile_id]
+    assert tile.title == zh
+    ui.tap(tile)
+    assert ui.app.sm.current == screen_name
+    assert ui.shell.ids.topbar.ids.title.text == zh
+    ui.screenshot(f"03_{screen_name}_zh")
+    ui.tap(topbar(ui).ids.back)
+    assert ui.app.sm.current == "home"
+
+
+def test_home_button_from_a_feature_screen(ui):
+    ui.tap(ui.screen)
+    ui.tap(home_screen(ui).ids.tile_lessons)
+    ui.tap(topbar(ui).ids.home)
+    assert ui.app.sm.current == "home"
+
+
+def test_back_and_home_stay_in_the_same_place_on_every_screen(ui):
+    ui.tap(ui.screen)
+    positions = set()
+    for tile_id in TILES:
+        ui.tap(home_screen(ui).ids[tile_id])
+        bar = topbar(ui)
+        positions.add((tuple(bar.ids.back.pos), tuple(bar.ids.home.pos),
+                       tuple(bar.ids.lang.pos), tuple(bar.ids.large.pos)))
+        ui.tap(bar.ids.back)
+    assert len(positions) == 1
+
+
+def test_language_switch_changes_every_label(ui):
+    bar = topbar(ui)
+    attract = ui.app.sm.get_screen("attract")
+    assert attract.ids.invite.text == "轻触屏幕开始"
+    ui.tap(bar.ids.lang)
+    assert ui.app.lang == "en"
+    assert attract.ids.invite.text == "Touch the screen to start"
+    ui.screenshot("01_attract_en")
+    ui.tap(ui.screen)
+    home = home_screen(ui)
+    for tile_id, (_name, _zh, en) in TILES.items():
+        assert home.ids[tile_id].title == en
+    assert bar.ids.back.text.endswith("Back")
+    assert bar.ids.lang.text == "中文"
+    assert ui.app.resident_label == "Guest"
+    ui.screenshot("02_home_en")
+    for tile_id, (name, _zh, en) in TILES.items():
+        ui.tap(home.ids[tile_id])
+        assert bar.ids.title.text == en
+        ui.screenshot(f"03_{name}_en")
+        ui.tap(bar.ids.back)
+    ui.tap(bar.ids.lang)
+    assert home.ids.tile_exercise.title == "健身"
+    assert bar.ids.lang.text == "English"
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_large_text_high_contrast_mode(ui, lang):
+    ui.app.lang = lang
+    ui.tap(ui.screen)
+    home = home_screen(ui)
+    label = home.ids.greeting
+    normal_size = label.font_size
+    normal_bg = ui.app.c("bg", ui.app.hc)
+    ui.tap(topbar(ui).ids.large)
+    assert ui.app.large and ui.app.hc
+    assert label.font_size == pytest.approx(normal_size * 1.3)
+    assert ui.app.c("bg", ui.app.hc) != normal_bg
+    ui.screenshot(f"04_home_large_{lang}")
+    ui.tap(home.ids.tile_records)
+    ui.screenshot(f"04_records_large_{lang}")
+    ui.tap(topbar(ui).ids.large)
+    assert not ui.app.large
+    assert label.font_size == pytest.approx(normal_size)
+
+
+def test_idle_timeout_clears_the_visit_and_returns_to_attract(ui):
+    app = ui.app
+    original = app.cfg
+    app.cfg = original.model_copy(
+        update={"kiosk": original.kiosk.model_copy(update={"idle_timeout_s": 5.0})})
+    try:
+        ended = []
+        app.bind(on_visit_end=lambda _a, reason: ended.append(reason))
+        ui.tap(ui.screen)
+        ui.tap(topbar(ui).ids.lang)
+        ui.tap(topbar(ui).ids.large)
+        ui.tap(home_screen(ui).ids.tile_lessons)
+        assert app.sm.current == "lessons"
+        ui.pump(3.0)
+        assert app.sm.current == "lessons", "timed out too early"
+        ui.wait_for(lambda: app.sm.current == "attract", timeout=5.0, what="idle timeout")
+        assert ended == ["idle"]
+        assert not app.visit_active and app.resident_id == "" and app.resident_label == ""
+        assert app.lang == "zh_CN" and not app.large
+    finally:
+        app.cfg = original
+
+
+def _corner(ui):
+    return ui.shell.ids.bottom.ids.corner
+
+
+def test_short_touch_on_the_corner_does_nothing(ui):
+    ui.tap(ui.screen)
+    ui.tap(_corner(ui), hold=0.3)
+    ui.pump(1.5)
+    assert ui.app.sm.current == "home"
+
+
+def test_maintainer_mode_refuses_a_wrong_pin_and_accepts_the_right_one(ui):
+    ui.tap(ui.screen)
+    ui.tap(_corner(ui), hold=1.8)
+    assert ui.app.sm.current == "pin"
+    pin = ui.app.sm.get_screen("pin")
+    keys = {b.key: b for b in pin.ids.keypad.children}
+    for d in "1111":
+        ui.tap(keys[d])
+    ui.tap(keys["ok"])
+    assert ui.app.sm.current == "pin"
+    assert pin.message == "密码错误，请重试。"
+    ui.screenshot("05_pin_refused_zh")
+    for d in "4321":
+        ui.tap(keys[d])
+    assert pin.entered == "4321"
+    ui.tap(keys["ok"])
+    assert ui.app.sm.current == "maintainer"
+    rows = ui.app.status_rows()
+    areas = {r.area for r in rows}
+    assert {"Camera", "Serial devices", "Store", "Sync", "Content"} <= areas
+    ui.screenshot("06_maintainer_zh")
+    ui.tap(topbar(ui).ids.lang)
+    ui.screenshot("06_maintainer_en")
+    ui.tap(ui.app.sm.get_screen("maintainer").ids.exit)
+    assert ui.app.sm.current == "home"
+
+
+def test_too_many_wrong_pins_lock_the_keypad(ui):
+    app = ui.app
+    ui.tap(ui.screen)
+    app.request_maintainer()
+    ui.pump()
+    try:
+        for _ in range(5):
+            ok, _msg = app.check_pin("0000")
+            assert not ok
+        ok, msg = app.check_pin("4321")
+        assert not ok and "一分钟" in msg
+    finally:
+        app._pin_locked_until = 0.0
+
+
+def test_portrait_layout(ui):
+    from kivy.core.window import Window
+
+    old = Window.size
+    try:
+        Window.size = (800, 1280)
+        ui.pump(0.5)
+        ui.tap(ui.screen)
+        home = home_screen(ui)
+        tiles = [home.ids[t] for t in TILES]
+        for t in tiles:
+            assert t.width > 0 and t.right <= Window.width + 1 and t.y >= 0
+        ui.screenshot("07_home_portrait_zh")
+    finally:
+        Window.size = old
+        ui.pump(0.5)
