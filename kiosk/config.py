@@ -96,6 +96,9 @@ class SensorsSection(_Section):
 
 class StoreSection(_Section):
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    """Synced records older than this are pruned (unsynced ones are always kept)."""
+    segment_size: Annotated[int, Field(ge=16, le=10_000)] = 256
+    """Records per store file; bounds the cost of one save."""
 
 
 class SyncSection(_Section):
@@ -107,6 +110,11 @@ class SyncSection(_Section):
     connect_timeout_s: Annotated[float, Field(gt=0, le=120)] = 5.0
     read_timeout_s: Annotated[float, Field(gt=0, le=600)] = 30.0
     ca_bundle: str = ""
+    token_file: str = ""
+    """Read the token from this file when ``token`` is empty; empty = ``<data dir>/sync-token``."""
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 6
+    backoff_base_s: Annotated[float, Field(gt=0, le=600)] = 1.0
+    backoff_max_s: Annotated[float, Field(gt=0, le=3600)] = 120.0
 
 
 class VoiceSection(_Section):
