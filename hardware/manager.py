@@ -137,7 +137,8 @@ class _Worker:
     # -- state -----------------------------------------------------------------
     def _set_state(self, state: DeviceState, detail: str, level: int = logging.INFO) -> None:
         with self._lock:
-            if state == self.state and detail == self.detail:
+            if state == self.state:
+                self.detail = detail  # same state, new wording: not worth another log line
                 return
             self.state, self.detail, self.since = state, detail, self._clock()
             port = self.port
