@@ -36,27 +36,13 @@ from kiosk.screens.maintainer import MaintainerScreen
 from kiosk.screens.pin import PinScreen
 from kiosk.screens.records import RecordsScreen
 from kiosk.services.base import Service, StatusRow
+from kiosk.texts import STATUS_AREAS, TITLES
 
 log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).parent / "kv"
 KV_FILES = ["widgets.kv", "shell.kv", "attract.kv", "home.kv", "feature.kv", "records.kv",
             "pin.kv", "maintainer.kv"]
-
-TITLES = {
-    "attract": "Welcome",
-    "home": "Home",
-    "exercise": "Exercise",
-    "lessons": "Lessons",
-    "fitness": "Fitness test",
-    "records": "My records",
-    "pin": "Maintainer",
-    "maintainer": "Maintainer",
-}
-
-# Parts of the kiosk the status page always lists; a part no service reports on
-# yet is shown as "not yet available" rather than silently missing.
-STATUS_AREAS = ("Camera", "Serial devices", "Store", "Sync", "Content")
 
 PIN_MAX_ATTEMPTS = 5
 PIN_LOCKOUT_S = 60.0

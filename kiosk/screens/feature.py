@@ -5,9 +5,11 @@ from __future__ import annotations
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
+from kiosk.texts import FEATURE_PREPARING
+
 
 class FeatureScreen(Screen):
     heading = StringProperty("")
     """A msgid."""
-    body = StringProperty("This part of the station is being prepared. Please check back soon.")
+    body = StringProperty(FEATURE_PREPARING)
     """A msgid."""

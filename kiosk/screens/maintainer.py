@@ -8,6 +8,7 @@ from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk import __version__
+from kiosk.texts import STATE_TEXT
 
 STATE_COLOURS = {
     "ok": "ok",
@@ -47,11 +48,3 @@ class MaintainerScreen(Screen):
             grid.add_widget(state_label)
             grid.add_widget(Factory.KLabel(text=row.detail))
 
-
-STATE_TEXT = {
-    "ok": "OK",
-    "warning": "Warning",
-    "error": "Error",
-    "unavailable": "Unavailable",
-    "not_available_yet": "Not yet available",
-}

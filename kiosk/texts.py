@@ -1,0 +1,35 @@
+"""Message ids that are chosen in code rather than written in a ``t('...')`` call.
+
+Kept here, free of Kivy, so the catalogue test can check them without a window.
+"""
+
+from __future__ import annotations
+
+TITLES: dict[str, str] = {
+    "attract": "Welcome",
+    "home": "Home",
+    "exercise": "Exercise",
+    "lessons": "Lessons",
+    "fitness": "Fitness test",
+    "records": "My records",
+    "pin": "Maintainer",
+    "maintainer": "Maintainer",
+}
+
+# Parts of the kiosk the status page always lists; a part no service reports on
+# yet is shown as "not yet available" rather than silently missing.
+STATUS_AREAS = ("Camera", "Serial devices", "Store", "Sync", "Content")
+
+STATE_TEXT: dict[str, str] = {
+    "ok": "OK",
+    "warning": "Warning",
+    "error": "Error",
+    "unavailable": "Unavailable",
+    "not_available_yet": "Not yet available",
+}
+
+FEATURE_PREPARING = "This part of the station is being prepared. Please check back soon."
+
+ALL: set[str] = set(TITLES.values()) | set(STATUS_AREAS) | set(STATE_TEXT.values()) | {
+    FEATURE_PREPARING
+}

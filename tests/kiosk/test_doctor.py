@@ -1,0 +1,63 @@
+"""``kiosk doctor`` prints a table and fails only on what the kiosk cannot run without."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+
+def doctor(tmp_path: Path, config: str, *extra: str) -> subprocess.CompletedProcess:
+    cfg = tmp_path / "k.toml"
+    cfg.write_text(config)
+    env = dict(os.environ, KIOSK_CACHE_DIR=str(tmp_path / "cache"))
+    return subprocess.run([sys.executable, "-m", "kiosk", "doctor", "--config", str(cfg),
+                           "--json", *extra], capture_output=True, text=True, timeout=60, env=env)
+
+
+class Health(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        self.send_response(200 if self.path == "/api/v1/health" else 404)
+        self.end_headers()
+        self.wfile.write(b'{"status": "ok"}')
+
+    def log_message(self, *args):
+        pass
+
+
+def test_healthy_kiosk_passes_and_reports_a_reachable_server(tmp_path):
+    server = HTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = doctor(tmp_path, f'[kiosk]\ndata_dir = "{tmp_path}/data"\n[sync]\n'
+                        f'server_url = "http://127.0.0.1:{server.server_port}"\n')
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["server"]["status"] == "ok"
+    assert report["data directory"]["status"] == "ok"
+    assert report["fonts"]["status"] == "ok"
+    assert "check" in result.stdout.splitlines()[0]
+
+
+def test_unwritable_data_directory_fails(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = doctor(tmp_path, f'[kiosk]\ndata_dir = "{blocker}/sub"\n[sync]\nenabled = false\n')
+    assert result.returncode == 1
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["data directory"]["status"] == "fail"
+
+
+def test_unreachable_server_is_a_warning_and_strict_makes_it_fail(tmp_path):
+    config = (f'[kiosk]\ndata_dir = "{tmp_path}/data"\n[sync]\n'
+              'server_url = "http://127.0.0.1:9"\nconnect_timeout_s = 1.0\n')
+    result = doctor(tmp_path, config)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["server"]["status"] == "warn"
+    assert doctor(tmp_path, config, "--strict").returncode == 1
