@@ -347,7 +347,14 @@ class Store:
                 updates.setdefault(seg_name, []).append((doc_id, doc))
             for seg_name, items in updates.items():
                 seg = self._segment(seg_name)
-                seg.table.update_multiple([(dict(d), [i]) for i, d in items])
+                by_uuid = {d["uuid"]: d for _i, d in items}
+
+                def replace(doc: dict[str, Any], by_uuid: dict[str, Any] = by_uuid) -> None:
+                    fresh = by_uuid[doc["uuid"]]
+                    doc.clear()
+                    doc.update(fresh)
+
+                seg.table.update(replace, doc_ids=[i for i, _d in items])  # one atomic write
                 meta = self._segs[seg_name]
                 for _i, d in items:
                     uid = d["uuid"]

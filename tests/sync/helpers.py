@@ -1,0 +1,190 @@
+"""Shared test helpers: record factories, a real server in a thread or a child process."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+from sync.records import ExerciseSession, Feedback, FitnessTestResult, LessonProgress
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def session(i: int = 0, kiosk: str = "k1", **over: object) -> ExerciseSession:
+    """A realistic, deterministic-content exercise session (uuid from ``over`` or random)."""
+    end = datetime(2026, 11, 1, 8, 0, tzinfo=UTC) + timedelta(minutes=i)
+    reps = i % 15
+    fields: dict[str, object] = dict(
+        kiosk_id=kiosk,
+        resident=f"r-{i % 97:04x}" if i % 3 else "guest",
+        exercise=["squat", "sit_to_stand", "arm_raise", "march"][i % 4],
+        target={"kind": "repetitions", "value": 10},
+        repetitions=reps,
+        good_repetitions=reps // 2,
+        rep_flags=[["shallow"] if j % 2 else [] for j in range(reps)],
+        duration_s=30.0 + i % 60,
+        heart_rate={"avg_bpm": 90.0, "max_bpm": 120.0} if i % 2 else None,
+        started_at=end - timedelta(seconds=30 + i % 60),
+        ended_at=end,
+        utc_offset_min=480,
+        completed=bool(i % 5),
+    )
+    fields.update(over)
+    return ExerciseSession(**fields)  # type: ignore[arg-type]
+
+
+def one_of_each(kiosk: str = "k1") -> list:
+    now = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    return [
+        session(1, kiosk),
+        LessonProgress(
+            kiosk_id=kiosk,
+            lesson_id="falls-1",
+            progress=0.5,
+            position_s=120,
+            updated_at=now,
+            utc_offset_min=480,
+        ),
+        FitnessTestResult(
+            kiosk_id=kiosk,
+            test="grip_strength",
+            value=31.5,
+            unit="kg",
+            measured_at=now,
+            utc_offset_min=480,
+            device="station",
+        ),
+        Feedback(
+            kiosk_id=kiosk,
+            rating=5,
+            topic="coach",
+            text="很好 good",
+            created_at=now,
+            utc_offset_min=480,
+        ),
+    ]
+
+
+def session_for_uuid(uid: str, kiosk: str = "k1") -> ExerciseSession:
+    """Content derived from the uuid, so a checker can recompute what was saved."""
+    return session(int(uid[:6], 16) % 10_000, kiosk, uuid=uuid.UUID(uid))
+
+
+def wait_healthy(url: str, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if requests.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"{url} not healthy in {timeout} s")
+
+
+@dataclass
+class ThreadServer:
+    url: str
+    port: int
+    server: object
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True  # type: ignore[attr-defined]
+        self.thread.join(10)
+
+
+def start_thread_server(app: object, port: int | None = None) -> ThreadServer:
+    """uvicorn serving ``app`` on 127.0.0.1 in a thread of this process."""
+    import uvicorn
+
+    port = port or free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    t = threading.Thread(target=server.run, daemon=True)
+    t.start()
+    url = f"http://127.0.0.1:{port}"
+    wait_healthy(url)
+    return ThreadServer(url, port, server, t)
+
+
+class ProcessServer:
+    """``kiosk-server run`` in a child process: a real restart is a real restart."""
+
+    def __init__(self, db_url: str, port: int | None = None, log: Path | None = None):
+        self.db_url = db_url
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sync.server.cli",
+                "run",
+                "--db",
+                self.db_url,
+                "--port",
+                str(self.port),
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=REPO,
+        )
+        wait_healthy(self.url, proc=self.proc)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@contextlib.contextmanager
+def process_server(db_url: str, log: Path | None = None) -> Iterator[ProcessServer]:
+    s = ProcessServer(db_url, log=log)
+    s.start()
+    try:
+        yield s
+    finally:
+        s.stop()
