@@ -1,0 +1,643 @@
+"""The coach: landmarks in, count, form flags, cues and framing guidance out.
+
+Why this module exists: this is the one code path that turns a stream of
+``(time, landmarks)`` into coaching, used identically by the live facade
+(``vision.live``), ``kiosk analyze``, the benches and the tests (which replay
+recorded traces). It has no threads, no model and no clock of its own: time
+comes with each frame, so the same input always gives the same output.
+
+Per frame: track-jump check on the raw landmarks, One Euro filtering with
+visibility gating, the exercise's metrics, validity (the landmarks the
+exercise needs are visible and the body is plausible), the ready-pose check,
+the repetition state machine, form rules over each repetition, throttled
+cues and framing guidance.
+
+Counting rules (the failure modes of simple counters, and what stops them):
+
+- jitter near a threshold: two thresholds with a gap (hysteresis) on a
+  filtered signal, and a minimum repetition duration;
+- counting while walking into position: nothing counts until the ready pose
+  (e.g. standing straight, arms down) is held still for ``ready.hold_s``;
+- leaving mid-set / body not fully visible: short drop-outs are bridged; a
+  longer one aborts the repetition in progress; a person gone for longer than
+  ``LEAVE_S`` has to take the ready pose again; nothing counts meanwhile;
+- the tracked person jumping (MediaPipe switched to someone else): the
+  repetition in progress is dropped, "only one person please" is shown and the
+  ready pose is needed again;
+- counts carried over between sets: ``reset_set()`` clears everything.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter as _Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vision.exercises import ExerciseSpec, FormRule
+from vision.filters import LandmarkFilter
+from vision.metrics import (
+    GROUPS, L_ANKLE, L_HIP, L_SHOULDER, METRICS, NOSE, R_ANKLE, R_HIP, R_SHOULDER, Body, combine,
+)
+
+MIN_VISIBILITY = 0.5
+GAP_S = 0.5
+"""Invalid for longer than this: the repetition in progress is aborted."""
+LEAVE_S = 1.5
+"""Invalid for longer than this: the person has to take the ready pose again."""
+CUE_REPEAT_S = 8.0
+"""The same cue is not given again within this time."""
+CUE_GAP_S = 3.0
+"""At most one cue per this time."""
+REST_DEBOUNCE_S = 0.25
+"""A movement that comes back to rest without reaching the peak ends only after this long at rest."""
+SIDE_SWITCH_MARGIN = 0.15
+"""The better-visible side is only switched when the other is this much more visible."""
+FINISH_RETURN = 2 / 3
+"""At the end of a set, a repetition past its peak and this far back to rest is counted."""
+DARK_LUMA = 45.0
+"""Mean frame brightness (0..255) under which the picture is too dark."""
+
+FRAMING_TEXTS: dict[str, dict[str, str]] = {
+    "no_person": {"zh_CN": "请站到屏幕前方", "en": "Please stand in front of the screen"},
+    "too_dark": {"zh_CN": "光线太暗，请打开灯", "en": "It is too dark, please turn on a light"},
+    "one_person": {"zh_CN": "请只留一个人在画面中", "en": "Only one person, please"},
+    "whole_body": {"zh_CN": "请让全身都出现在画面中", "en": "Your whole body must be visible"},
+    "step_back": {"zh_CN": "请后退一步", "en": "Please step back"},
+    "step_closer": {"zh_CN": "请走近一点", "en": "Please come a little closer"},
+    "move_left": {"zh_CN": "请向您的左边移动一点", "en": "Please move a little to your left"},
+    "move_right": {"zh_CN": "请向您的右边移动一点", "en": "Please move a little to your right"},
+    "hold_still": {"zh_CN": "请站好，准备开始", "en": "Get into position and hold still"},
+}
+
+GOOD_TIP = {"zh_CN": "完成得很好，继续保持！", "en": "Well done, keep it up!"}
+
+
+@dataclass
+class Cue:
+    key: str
+    text: dict[str, str]
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "text": dict(self.text)}
+
+
+@dataclass
+class RepEvent:
+    index: int
+    start: float
+    end: float
+    peak_t: float
+    peak_value: float
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def good(self) -> bool:
+        return not self.flags
+
+    def to_json(self) -> dict:
+        return {"index": self.index, "start": round(self.start, 3), "end": round(self.end, 3),
+                "peak_t": round(self.peak_t, 3), "peak_value": round(self.peak_value, 2),
+                "flags": list(self.flags), "good": self.good}
+
+
+@dataclass
+class CoachUpdate:
+    """What the coaching screen gets for every processed frame (see ``vision.live``)."""
+
+    t: float
+    """Source time of the frame (seconds)."""
+    captured: float
+    """``time.monotonic()`` when the frame was captured (for latency)."""
+    frame: np.ndarray | None
+    """BGR picture for display only (never stored), or None."""
+    landmarks: np.ndarray | None
+    """``(33, 4)`` filtered normalised landmarks (x, y, z, visibility) in the source picture, or None."""
+    count: int
+    good_count: int
+    phase: str
+    """``wait_ready``, ``ready``, ``moving``, ``peak``, ``returning``, ``need_rest``, ``paused``, ``holding``."""
+    signal: float | None
+    """The counted signal (e.g. knee angle in degrees), for the movement chart."""
+    progress: float
+    """0 at rest, 1 at the repetition threshold (for a progress display)."""
+    cue: Cue | None
+    """A new form cue (already throttled), or None."""
+    framing: Cue | None
+    """Framing guidance, or None when the person is well placed."""
+    ready: bool
+    """The ready pose has been held and counting is on."""
+    person_visible: bool
+    rep: RepEvent | None = None
+    """The repetition completed on this frame, if any."""
+    hold_s: float = 0.0
+    """Timed holds: seconds held in the current hold (or the best so far when not holding)."""
+    others: bool = False
+    """A second person is in the picture."""
+    valid: bool = False
+    """The landmarks the exercise needs are visible and plausible on this frame."""
+
+
+@dataclass
+class SessionSummary:
+    exercise: str
+    count: int
+    good_count: int
+    reps: list[RepEvent]
+    duration_s: float
+    trace_t: list[float]
+    trace_signal: list[float | None]
+    """The signal over time, downsampled (about 10 per second), for the summary chart."""
+    tips: list[dict[str, str]]
+    hold_s: float = 0.0
+    """Timed holds: the longest hold in seconds."""
+    flag_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def good_ratio(self) -> float:
+        return self.good_count / self.count if self.count else 0.0
+
+    @property
+    def rep_markers(self) -> list[float]:
+        return [r.end for r in self.reps]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "exercise": self.exercise,
+            "count": self.count,
+            "good_count": self.good_count,
+            "good_ratio": round(self.good_ratio, 3),
+            "duration_s": round(self.duration_s, 2),
+            "hold_s": round(self.hold_s, 2),
+            "reps": [r.to_json() for r in self.reps],
+            "flag_counts": dict(self.flag_counts),
+            "tips": self.tips,
+            "trace": {"t": [round(t, 2) for t in self.trace_t],
+                      "signal": [None if v is None else round(v, 2) for v in self.trace_signal],
+                      "reps": [round(x, 2) for x in self.rep_markers]},
+        }
+
+
+class Coach:
+    """Deterministic per-frame coaching for one exercise (see module doc)."""
+
+    def __init__(self, spec: ExerciseSpec, aspect: float = 4 / 3):
+        self.spec = spec
+        self.aspect = aspect
+        self._filter = LandmarkFilter(min_visibility=MIN_VISIBILITY)
+        self._needed = sorted({spec.signal.metric, *(c.metric for c in spec.ready.conditions),
+                               *(r.metric for r in spec.form), "shoulder_width_ratio"})
+        self._req = spec.required_landmarks()
+        self.reset_set()
+
+    # -- set handling ------------------------------------------------------------
+    def reset_set(self) -> None:
+        """Start a new set: count 0, ready pose needed again, nothing carried over."""
+        self.count = 0
+        self.good_count = 0
+        self.reps: list[RepEvent] = []
+        self.phase = "wait_ready"
+        self._ready_since: float | None = None
+        self._rest_t: float | None = None
+        self._start_t = 0.0
+        self._peak_t = 0.0
+        self._peak_v = float("nan")
+        self._rep_frames: list[dict[str, float]] = []
+        self._invalid_since: float | None = None
+        self._last_valid_t: float | None = None
+        self._prev_raw: tuple[float, np.ndarray, float] | None = None
+        self._jump_until = -1.0
+        self._others_until = -1.0
+        self._motion = 0.0
+        self._prev_centre: tuple[float, np.ndarray] | None = None
+        self._last_cue_t = -1e9
+        self._cue_times: dict[str, float] = {}
+        self._t0: float | None = None
+        self._t_last = 0.0
+        self._trace_t: list[float] = []
+        self._trace_v: list[float | None] = []
+        self._next_trace_t = -1.0
+        self._hold_start: float | None = None
+        self._hold_rest_since: float | None = None
+        self.best_hold = 0.0
+        self._flag_counts: _Counter[str] = _Counter()
+        self._side: str | None = None
+        self._rest_seen: float | None = None
+        self._last_value = float("nan")
+        self._filter.reset()
+
+    # -- helpers -----------------------------------------------------------------
+    def _measure(self, body: Body) -> dict[str, tuple[float, float, float, float]]:
+        return {m: METRICS[m](body) for m in self._needed}
+
+    def _value(self, meas: dict, metric: str, side: str) -> tuple[float, float]:
+        return combine(meas[metric], side, MIN_VISIBILITY)
+
+    def _signal_value(self, meas: dict) -> tuple[float, float]:
+        """The counted signal; ``best`` keeps its side unless the other is clearly better seen.
+
+        Without this stickiness two similarly visible legs (a side view) make
+        the signal hop between them, which looks like a repetition ending.
+        """
+        sig = self.spec.signal
+        if sig.side != "best":
+            return self._value(meas, sig.metric, sig.side)
+        l, r, vl, vr = meas[sig.metric]
+        cur = self._side
+        if cur is None:
+            cur = "left" if vl >= vr else "right"
+        elif cur == "left" and (vl < MIN_VISIBILITY or vr > vl + SIDE_SWITCH_MARGIN):
+            cur = "right"
+        elif cur == "right" and (vr < MIN_VISIBILITY or vl > vr + SIDE_SWITCH_MARGIN):
+            cur = "left"
+        self._side = cur
+        return (l, vl) if cur == "left" else (r, vr)
+
+    def _jumped(self, t: float, raw: np.ndarray) -> bool:
+        """True when the tracked body moved or changed size impossibly fast (another person)."""
+        vis = raw[:, 3]
+        core = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP]
+        if np.nan_to_num(vis[core]).min() < MIN_VISIBILITY:
+            return False
+        p = raw[:, :2] * np.array([self.aspect, 1.0])
+        centre = p[core].mean(axis=0)
+        torso = float(np.linalg.norm((p[L_SHOULDER] + p[R_SHOULDER]) / 2 - (p[L_HIP] + p[R_HIP]) / 2))
+        prev = self._prev_raw
+        self._prev_raw = (t, centre, torso)
+        if prev is None or torso < 1e-4:
+            return False
+        pt, pc, ptorso = prev
+        dt = t - pt
+        if dt <= 0 or dt > 0.25:
+            return False
+        move = float(np.linalg.norm(centre - pc)) / max(torso, ptorso)
+        scale = max(torso, ptorso) / max(min(torso, ptorso), 1e-6)
+        return move > 0.5 or scale > 1.5
+
+    def _framing(self, t: float, lm: np.ndarray | None, luma: float, valid: bool) -> Cue | None:
+        def cue(k: str) -> Cue:
+            return Cue(k, FRAMING_TEXTS[k])
+
+        if luma < DARK_LUMA:
+            return cue("too_dark")
+        if lm is None:
+            return cue("no_person")
+        if t < self._jump_until or t < self._others_until:
+            return cue("one_person")
+        top = float(np.nanmin(lm[[NOSE, L_SHOULDER, R_SHOULDER], 1]))
+        bottom_ids = [L_ANKLE, R_ANKLE] if "ankles" in self.spec.required else [L_HIP, R_HIP]
+        bottom = float(np.nanmax(lm[bottom_ids, 1]))
+        if not self._groups_visible(lm):
+            if top < 0.03 and bottom > 0.97 or (bottom - top) > 0.92:
+                return cue("step_back")
+            return cue("whole_body")
+        cx = float(np.nanmean(lm[[L_HIP, R_HIP, L_SHOULDER, R_SHOULDER], 0]))
+        # The camera faces the person: the left of the picture is the person's right.
+        if cx < 0.25:
+            return cue("move_left")
+        if cx > 0.75:
+            return cue("move_right")
+        if "ankles" in self.spec.required and (bottom - top) < 0.3:
+            return cue("step_closer")
+        if not valid:
+            return cue("whole_body")
+        if self.phase == "wait_ready":
+            return cue("hold_still")
+        return None
+
+    def _cue_for(self, t: float, flags: list[str]) -> Cue | None:
+        if t - self._last_cue_t < CUE_GAP_S:
+            return None
+        for rule in self.spec.form:
+            if rule.key in flags and t - self._cue_times.get(rule.key, -1e9) >= CUE_REPEAT_S:
+                self._cue_times[rule.key] = t
+                self._last_cue_t = t
+                return Cue(rule.key, dict(rule.cue))
+        return None
+
+    def _evaluate_form(self) -> list[str]:
+        flags: list[str] = []
+        frames = self._rep_frames
+        if not frames:
+            return flags
+        sw = [f["_view"] for f in frames if not math.isnan(f["_view"])]
+        view = "front" if sw and float(np.median(sw)) > 0.45 else ("side" if sw and float(np.median(sw)) < 0.3 else "oblique")
+        for i, rule in enumerate(self.spec.form):
+            if rule.view != "any" and rule.view != view:
+                continue
+            vals = [f[f"r{i}"] for f in frames if not math.isnan(f[f"r{i}"])]
+            if not vals:
+                continue
+            v = _aggregate(rule, vals, frames, i)
+            if rule.violated(v):
+                flags.append(rule.key)
+        return flags
+
+    # -- the per-frame step ------------------------------------------------------------
+    def process(self, t: float, landmarks: np.ndarray | None, luma: float = 128.0,
+                others: bool | None = None, captured: float = 0.0,
+                frame: np.ndarray | None = None, world: np.ndarray | None = None) -> CoachUpdate:
+        spec = self.spec
+        sig = spec.signal
+        if self._t0 is None:
+            self._t0 = t
+        self._t_last = t
+        if others:
+            self._others_until = t + 2.0
+        lm = None
+        value = float("nan")
+        valid = False
+        jumped = False
+        meas: dict = {}
+        if landmarks is not None:
+            raw = np.asarray(landmarks, dtype=np.float64)
+            jumped = self._jumped(t, raw)
+            if jumped:
+                self._jump_until = t + 2.0
+                self._filter.reset()
+                self._prev_centre = None
+            lm = self._filter(raw, t)
+            body = Body.from_landmarks(lm, self.aspect, self._filter.world(world, t))
+            meas = self._measure(body)
+            v, vis = self._signal_value(meas)
+            value = v
+            valid = (self._groups_visible(lm) and vis >= MIN_VISIBILITY and not math.isnan(v)
+                     and self._plausible(body))
+            centre = body.p[[L_HIP, R_HIP]].mean(axis=0)
+            hips_seen = bool((lm[[L_HIP, R_HIP], 3] >= MIN_VISIBILITY).any())
+            if not hips_seen:
+                self._prev_centre = None
+            elif self._prev_centre is not None and t > self._prev_centre[0]:
+                speed = float(np.linalg.norm(centre - self._prev_centre[1])) / body.torso() / (t - self._prev_centre[0])
+                a = min(1.0, (t - self._prev_centre[0]) / 0.3)
+                self._motion += a * (speed - self._motion)
+            if hips_seen:
+                self._prev_centre = (t, centre)
+        else:
+            self._prev_raw = None
+            self._prev_centre = None
+
+        rep: RepEvent | None = None
+        if jumped or t < self._jump_until:
+            valid = False
+            if jumped:
+                self._abort(to="wait_ready")
+        if not valid:
+            if self._invalid_since is None:
+                self._invalid_since = t
+            gone = t - self._invalid_since
+            if gone >= LEAVE_S or landmarks is None and gone >= GAP_S:
+                if self.phase != "wait_ready":
+                    self._abort(to="wait_ready")
+            elif gone >= GAP_S and self.phase in ("moving", "peak", "holding"):
+                self._abort(to="need_rest")
+        else:
+            self._invalid_since = None
+            self._last_valid_t = t
+            self._last_value = value
+            rep = self._step(t, value, meas)
+
+        if t >= self._next_trace_t:
+            self._trace_t.append(round(t - (self._t0 or 0.0), 3))
+            self._trace_v.append(None if not valid else float(value))
+            self._next_trace_t = t + 0.1
+
+        framing = self._framing(t, lm, luma, valid)
+        cue = None
+        if rep is not None and rep.flags:
+            cue = self._cue_for(t, rep.flags)
+        hold_now = 0.0
+        if spec.kind == "hold":
+            hold_now = (t - self._hold_start) if self._hold_start is not None else self.best_hold
+        return CoachUpdate(
+            t=t, captured=captured, frame=frame, landmarks=lm, count=self.count,
+            good_count=self.good_count, phase=self.phase,
+            signal=None if math.isnan(value) else float(value),
+            progress=0.0 if math.isnan(value) else sig.progress(value),
+            cue=cue, framing=framing, ready=self.phase not in ("wait_ready",),
+            person_visible=landmarks is not None, rep=rep, hold_s=hold_now,
+            others=t < self._others_until, valid=valid,
+        )
+
+    def _groups_visible(self, lm: np.ndarray) -> bool:
+        """Every landmark group the exercise needs is visible on at least one side.
+
+        Seen from the side, the far limbs are hidden behind the body; the
+        metric's own side choice (``best``, ``min``, ...) then uses the near one.
+        """
+        vis = lm[:, 3]
+        return all(bool((vis[list(GROUPS[g])] >= MIN_VISIBILITY).any()) for g in self.spec.required)
+
+    def _plausible(self, body: Body) -> bool:
+        """Reject bodies that cannot be right (a rack or a plate taken for a person)."""
+        p = body.p
+        sh_y = (p[L_SHOULDER, 1] + p[R_SHOULDER, 1]) / 2
+        hip_y = (p[L_HIP, 1] + p[R_HIP, 1]) / 2
+        torso = body.torso()
+        if sh_y > hip_y - 0.3 * torso and self.spec.upright:
+            return False  # shoulders must be above the hips
+        if sh_y > hip_y:
+            return False
+        if "ankles" in self.spec.required:
+            ank_y = (p[L_ANKLE, 1] + p[R_ANKLE, 1]) / 2
+            if ank_y < hip_y + 0.2 * torso:
+                return False  # ankles must be below the hips
+        return True
+
+    def _abort(self, to: str) -> None:
+        if self.spec.kind == "hold" and self._hold_start is not None:
+            self._end_hold(self._last_valid_t or self._t_last)
+        self.phase = to
+        self._rep_frames = []
+        self._ready_since = None
+        self._rest_t = None
+
+    def _ready_ok(self, meas: dict) -> bool:
+        if self._motion > self.spec.ready.max_motion:
+            return False
+        for c in self.spec.ready.conditions:
+            v, vis = self._value(meas, c.metric, c.side)
+            if vis < MIN_VISIBILITY or not c.ok(v):
+                return False
+        return True
+
+    def _collect(self, t: float, value: float, meas: dict) -> None:
+        row = {"t": t, "v": value, "_view": meas["shoulder_width_ratio"][0]
+               if meas["shoulder_width_ratio"][2] >= MIN_VISIBILITY else float("nan")}
+        for i, rule in enumerate(self.spec.form):
+            v, vis = self._value(meas, rule.metric, rule.side)
+            row[f"r{i}"] = v if vis >= MIN_VISIBILITY else float("nan")
+        self._rep_frames.append(row)
+
+    def _step(self, t: float, value: float, meas: dict) -> RepEvent | None:
+        sig = self.spec.signal
+        at_rest = sig.at_rest(value)
+        past_peak = sig.past_peak(value)
+        if self.phase == "wait_ready":
+            if self._ready_ok(meas):
+                if self._ready_since is None:
+                    self._ready_since = t
+                if t - self._ready_since >= self.spec.ready.hold_s:
+                    self.phase = "ready"
+                    self._rest_t = t
+            else:
+                self._ready_since = None
+            return None
+        if self.phase == "need_rest":
+            if at_rest:
+                self.phase = "ready"
+                self._rest_t = t
+            return None
+        if self.spec.kind == "hold":
+            return self._step_hold(t, value, meas, at_rest, past_peak)
+        if self.phase in ("ready", "returning"):
+            if at_rest:
+                self._rest_t = t
+                self.phase = "ready"
+                self._rep_frames = []
+                return None
+            if self.phase == "returning":
+                return None
+            self.phase = "moving"
+            self._rest_seen = None
+            self._start_t = self._rest_t if self._rest_t is not None else t
+            self._peak_v = value
+            self._peak_t = t
+            self._rep_frames = []
+        if self.phase in ("moving", "peak"):
+            self._collect(t, value, meas)
+            if (value < self._peak_v) if sig.direction == "down" else (value > self._peak_v):
+                self._peak_v, self._peak_t = value, t
+            if self.phase == "moving":
+                if at_rest:
+                    # Came back without reaching the threshold: a partial, not counted,
+                    # once the signal has stayed at rest a moment (noise on the way
+                    # down must not split one repetition into two halves).
+                    if self._rest_seen is None:
+                        self._rest_seen = t
+                    if t - self._rest_seen >= REST_DEBOUNCE_S:
+                        self.phase = "ready"
+                        self._rest_t = t
+                        self._rep_frames = []
+                    return None
+                self._rest_seen = None
+                if t - self._start_t > sig.max_rep_s:
+                    self._abort(to="need_rest")
+                    return None
+                if past_peak:
+                    self.phase = "peak"
+                    if sig.count_at == "peak":
+                        if t - self._start_t >= sig.min_rep_s:
+                            self.phase = "returning"
+                            return self._count(t)
+                        self._abort(to="need_rest")
+                    return None
+            elif self.phase == "peak":
+                if at_rest:
+                    self._rest_t = t
+                    if t - self._start_t >= sig.min_rep_s:
+                        self.phase = "ready"
+                        return self._count(t)
+                    self.phase = "ready"  # too fast to be a real repetition: jitter
+                    self._rep_frames = []
+                    return None
+                if t - self._start_t > sig.max_rep_s:
+                    self._abort(to="need_rest")
+        return None
+
+    def _count(self, t: float) -> RepEvent:
+        flags = self._evaluate_form()
+        self.count += 1
+        if not flags:
+            self.good_count += 1
+        self._flag_counts.update(flags)
+        ev = RepEvent(self.count, self._start_t, t, self._peak_t, self._peak_v, flags)
+        self.reps.append(ev)
+        self._rep_frames = []
+        return ev
+
+    # -- timed holds ----------------------------------------------------------------
+    def _step_hold(self, t: float, value: float, meas: dict, at_rest: bool, past_peak: bool) -> RepEvent | None:
+        if self._hold_start is None:
+            if past_peak:
+                self._hold_start = t
+                self._hold_rest_since = None
+                self.phase = "holding"
+                self._rep_frames = []
+            return None
+        self._collect(t, value, meas)
+        if at_rest:
+            if self._hold_rest_since is None:
+                self._hold_rest_since = t
+            if t - self._hold_rest_since > self.spec.hold.grace_s:
+                return self._end_hold(self._hold_rest_since)
+        else:
+            self._hold_rest_since = None
+        return None
+
+    def _end_hold(self, end: float) -> RepEvent | None:
+        start = self._hold_start
+        self._hold_start = None
+        self._hold_rest_since = None
+        self.phase = "ready"
+        if start is None:
+            return None
+        dur = end - start
+        if dur < self.spec.hold.min_s:
+            self._rep_frames = []
+            return None
+        self.best_hold = max(self.best_hold, dur)
+        self._start_t = start
+        self._peak_t = start
+        self._peak_v = float("nan")
+        return self._count(end)
+
+    def finish(self) -> SessionSummary:
+        """End of the set: close an open hold and summarise."""
+        if self.spec.kind == "hold" and self._hold_start is not None:
+            self._end_hold(self._t_last)
+        sig = self.spec.signal
+        if (self.spec.kind == "reps" and self.phase == "peak" and sig.count_at == "return"
+                and not math.isnan(self._last_value) and not math.isnan(self._peak_v)):
+            # The set ended while the person was coming back from a repetition:
+            # count it when it is most of the way back (a human coach would).
+            span = sig.rest - self._peak_v
+            back = (self._last_value - self._peak_v) / span if span else 0.0
+            if back >= FINISH_RETURN and self._t_last - self._start_t >= sig.min_rep_s:
+                self._count(self._t_last)
+        tips: list[dict[str, str]] = []
+        for key, _n in self._flag_counts.most_common(2):
+            if key in self.spec.tips:
+                tips.append(dict(self.spec.tips[key]))
+            else:
+                rule = next((r for r in self.spec.form if r.key == key), None)
+                if rule:
+                    tips.append(dict(rule.cue))
+        if not tips:
+            tips.append(dict(self.spec.tips.get("good", GOOD_TIP)))
+        dur = (self._t_last - self._t0) if self._t0 is not None else 0.0
+        return SessionSummary(
+            exercise=self.spec.name, count=self.count, good_count=self.good_count,
+            reps=list(self.reps), duration_s=max(0.0, dur), trace_t=list(self._trace_t),
+            trace_signal=list(self._trace_v), tips=tips, hold_s=self.best_hold,
+            flag_counts=dict(self._flag_counts),
+        )
+
+
+def _aggregate(rule: FormRule, vals: list[float], frames: list[dict], i: int) -> float:
+    if rule.agg == "min":
+        return min(vals)
+    if rule.agg == "max":
+        return max(vals)
+    if rule.agg == "mean":
+        return float(np.mean(vals))
+    # at_peak: the rule's value on the frame where the counted signal was most extreme
+    best = None
+    for f in frames:
+        if math.isnan(f[f"r{i}"]):
+            continue
+        if best is None or abs(f["v"] - frames[0]["v"]) > abs(best["v"] - frames[0]["v"]):
+            best = f
+    return best[f"r{i}"] if best is not None else float("nan")

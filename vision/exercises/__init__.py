@@ -1,0 +1,366 @@
+"""Exercises as data: TOML files loaded and validated at start.
+
+Why this module exists: a maintainer (or a content bundle) adds or adjusts an
+exercise without a code change. Each file names the signal to count on (a
+metric from ``vision.metrics`` and a side), its thresholds with hysteresis,
+the minimum duration of a repetition, the ready pose that starts counting,
+the form rules with cue texts in Chinese and English, and the naive baseline
+used by the accuracy bench. A bad file is reported by name and skipped;
+``load_exercises`` returns the good ones and keeps the errors in
+``last_errors`` (or use ``load_exercises_with_errors``).
+
+Thresholds are biomechanical, not fitted to clips: e.g. a standing knee is
+about 175 degrees, a squat worth counting bends it past 120 (at least ~55
+degrees of flexion, a senior's chair-height squat), and the person is back up
+when it opens past 150; the gap between the two is the hysteresis.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from vision.metrics import GROUPS, METRICS, SIDES
+
+log = logging.getLogger(__name__)
+
+BUILTIN_DIR = Path(__file__).resolve().parent
+LANGS = ("zh_CN", "en")
+
+
+class ExerciseError(ValueError):
+    """A definition file is invalid; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    metric: str
+    side: str = "both"
+    min: float | None = None
+    max: float | None = None
+
+    def ok(self, value: float) -> bool:
+        if value != value:  # NaN
+            return False
+        if self.min is not None and value < self.min:
+            return False
+        return not (self.max is not None and value > self.max)
+
+
+@dataclass(frozen=True)
+class SignalSpec:
+    metric: str
+    side: str
+    direction: Literal["up", "down"]
+    """``down``: the movement lowers the value (knee angle in a squat); ``up``: raises it."""
+    rest: float
+    """At rest the value is on this side of ``rest``; a repetition ends when it comes back past it."""
+    peak: float
+    """A repetition must reach past ``peak``. The gap rest..peak is the hysteresis."""
+    min_rep_s: float = 0.5
+    max_rep_s: float = 12.0
+    count_at: Literal["return", "peak"] = "return"
+    range: tuple[float, float] = (0.0, 180.0)
+    unit: str = "deg"
+
+    def at_rest(self, v: float) -> bool:
+        return v >= self.rest if self.direction == "down" else v <= self.rest
+
+    def past_peak(self, v: float) -> bool:
+        return v <= self.peak if self.direction == "down" else v >= self.peak
+
+    def progress(self, v: float) -> float:
+        """0 at rest, 1 at the peak threshold (clipped to 0..1.2), for progress displays."""
+        span = self.peak - self.rest
+        if span == 0:
+            return 0.0
+        return max(0.0, min(1.2, (v - self.rest) / span))
+
+
+@dataclass(frozen=True)
+class ReadySpec:
+    hold_s: float = 0.3
+    max_motion: float = 0.6
+    """Largest hip-centre speed (torso lengths per second) that still counts as standing still."""
+    conditions: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True)
+class FormRule:
+    key: str
+    metric: str
+    side: str
+    agg: Literal["min", "max", "mean", "at_peak"]
+    min: float | None
+    max: float | None
+    view: Literal["any", "front", "side"]
+    cue: dict[str, str]
+
+    def violated(self, value: float) -> bool:
+        if value != value:
+            return False
+        if self.min is not None and value < self.min:
+            return True
+        return self.max is not None and value > self.max
+
+
+@dataclass(frozen=True)
+class NaiveSpec:
+    metric: str
+    side: str
+    down: float
+    up: float
+    """The common naive counter: below ``down`` = down, above ``up`` = up (swapped sense when down > up)."""
+
+
+@dataclass(frozen=True)
+class HoldSpec:
+    min_s: float = 1.0
+    grace_s: float = 0.4
+
+
+@dataclass(frozen=True)
+class ExerciseSpec:
+    name: str
+    title: dict[str, str]
+    description: dict[str, str]
+    difficulty: int
+    kind: Literal["reps", "hold"]
+    default_target: int
+    signal: SignalSpec
+    ready: ReadySpec
+    required: tuple[str, ...]
+    upright: bool
+    form: tuple[FormRule, ...] = ()
+    naive: NaiveSpec | None = None
+    hold: HoldSpec | None = None
+    tips: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Summary tips per form-flag key (plus ``good`` for a clean set)."""
+    sim: dict[str, float] = field(default_factory=dict)
+    """Hints for the simulated person (e.g. default period)."""
+    source: str = "<builtin>"
+
+    def required_landmarks(self) -> list[int]:
+        out: list[int] = []
+        for g in self.required:
+            out.extend(GROUPS[g])
+        return out
+
+
+# -- parsing -----------------------------------------------------------------
+
+def _texts(d: object, where: str) -> dict[str, str]:
+    if not isinstance(d, dict):
+        raise ExerciseError(f"{where}: must be a table with zh_CN and en texts")
+    out = {}
+    for lang in LANGS:
+        v = d.get(lang)
+        if not isinstance(v, str) or not v.strip():
+            raise ExerciseError(f"{where}.{lang}: missing or empty text")
+        out[lang] = v
+    extra = set(d) - set(LANGS)
+    if extra:
+        raise ExerciseError(f"{where}: unknown language keys {sorted(extra)}")
+    return out
+
+
+def _num(d: dict, key: str, where: str, default: float | None = None, required: bool = False) -> float | None:
+    if key not in d:
+        if required:
+            raise ExerciseError(f"{where}.{key}: missing")
+        return default
+    v = d[key]
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise ExerciseError(f"{where}.{key}: must be a number (got {v!r})")
+    return float(v)
+
+
+def _metric(d: dict, where: str) -> tuple[str, str]:
+    m = d.get("metric")
+    if m not in METRICS:
+        raise ExerciseError(f"{where}.metric: unknown metric {m!r} (known: {', '.join(sorted(METRICS))})")
+    side = d.get("side", "both")
+    if side not in SIDES:
+        raise ExerciseError(f"{where}.side: must be one of {', '.join(SIDES)} (got {side!r})")
+    return m, side
+
+
+def _check_keys(d: dict, allowed: set[str], where: str) -> None:
+    extra = set(d) - allowed
+    if extra:
+        raise ExerciseError(f"{where}: unknown keys {sorted(extra)}")
+
+
+def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
+    """Validate one exercise definition (a parsed TOML table)."""
+    _check_keys(data, {"name", "title", "description", "difficulty", "kind", "default_target",
+                       "signal", "ready", "required", "upright", "form", "naive", "hold", "tips",
+                       "sim"}, "top level")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ExerciseError(f"name: must be a short identifier (got {name!r})")
+    kind = data.get("kind", "reps")
+    if kind not in ("reps", "hold"):
+        raise ExerciseError(f"kind: must be 'reps' or 'hold' (got {kind!r})")
+    difficulty = data.get("difficulty")
+    if not isinstance(difficulty, int) or isinstance(difficulty, bool) or not 1 <= difficulty <= 3:
+        raise ExerciseError(f"difficulty: must be 1, 2 or 3 (got {difficulty!r})")
+    target = data.get("default_target")
+    if not isinstance(target, int) or isinstance(target, bool) or not 1 <= target <= 600:
+        raise ExerciseError(f"default_target: must be a whole number 1..600 (got {target!r})")
+
+    s = data.get("signal")
+    if not isinstance(s, dict):
+        raise ExerciseError("signal: missing table")
+    _check_keys(s, {"metric", "side", "direction", "rest", "peak", "min_rep_s", "max_rep_s",
+                    "count_at", "range", "unit"}, "signal")
+    m, side = _metric(s, "signal")
+    direction = s.get("direction")
+    if direction not in ("up", "down"):
+        raise ExerciseError(f"signal.direction: must be 'up' or 'down' (got {direction!r})")
+    rest = _num(s, "rest", "signal", required=True)
+    peak = _num(s, "peak", "signal", required=True)
+    if direction == "down" and not peak < rest or direction == "up" and not peak > rest:
+        raise ExerciseError(f"signal: with direction {direction!r} peak must be "
+                            f"{'below' if direction == 'down' else 'above'} rest (hysteresis)")
+    count_at = s.get("count_at", "return")
+    if count_at not in ("return", "peak"):
+        raise ExerciseError(f"signal.count_at: must be 'return' or 'peak' (got {count_at!r})")
+    rng = s.get("range", [0, 180])
+    if not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(x, int | float) for x in rng)):
+        raise ExerciseError("signal.range: must be [low, high]")
+    min_rep = _num(s, "min_rep_s", "signal", 0.5)
+    max_rep = _num(s, "max_rep_s", "signal", 12.0)
+    if not 0 < min_rep < max_rep:
+        raise ExerciseError("signal: need 0 < min_rep_s < max_rep_s")
+    signal = SignalSpec(m, side, direction, rest, peak, min_rep, max_rep, count_at,
+                        (float(rng[0]), float(rng[1])), str(s.get("unit", "deg")))
+
+    r = data.get("ready", {})
+    if not isinstance(r, dict):
+        raise ExerciseError("ready: must be a table")
+    _check_keys(r, {"hold_s", "max_motion", "conditions"}, "ready")
+    conds = []
+    for i, c in enumerate(r.get("conditions", [])):
+        w = f"ready.conditions[{i}]"
+        if not isinstance(c, dict):
+            raise ExerciseError(f"{w}: must be a table")
+        _check_keys(c, {"metric", "side", "min", "max"}, w)
+        cm, cs = _metric(c, w)
+        conds.append(Condition(cm, cs, _num(c, "min", w), _num(c, "max", w)))
+    ready = ReadySpec(_num(r, "hold_s", "ready", 0.3), _num(r, "max_motion", "ready", 0.6), tuple(conds))
+
+    req = data.get("required", [])
+    if not isinstance(req, list) or not req or any(g not in GROUPS for g in req):
+        raise ExerciseError(f"required: a list of landmark groups from {sorted(GROUPS)} (got {req!r})")
+
+    rules = []
+    for i, f in enumerate(data.get("form", [])):
+        w = f"form[{i}]"
+        if not isinstance(f, dict):
+            raise ExerciseError(f"{w}: must be a table")
+        _check_keys(f, {"key", "metric", "side", "agg", "min", "max", "view", "cue"}, w)
+        fm, fs = _metric(f, w)
+        key = f.get("key")
+        if not isinstance(key, str) or not key:
+            raise ExerciseError(f"{w}.key: missing")
+        agg = f.get("agg", "at_peak")
+        if agg not in ("min", "max", "mean", "at_peak"):
+            raise ExerciseError(f"{w}.agg: must be min, max, mean or at_peak")
+        view = f.get("view", "any")
+        if view not in ("any", "front", "side"):
+            raise ExerciseError(f"{w}.view: must be any, front or side")
+        lo, hi = _num(f, "min", w), _num(f, "max", w)
+        if lo is None and hi is None:
+            raise ExerciseError(f"{w}: needs min or max")
+        rules.append(FormRule(key, fm, fs, agg, lo, hi, view, _texts(f.get("cue"), f"{w}.cue")))
+
+    naive = None
+    if "naive" in data:
+        n = data["naive"]
+        _check_keys(n, {"metric", "side", "down", "up"}, "naive")
+        nm, ns = _metric(n, "naive")
+        naive = NaiveSpec(nm, ns, _num(n, "down", "naive", required=True), _num(n, "up", "naive", required=True))
+
+    hold = None
+    if kind == "hold":
+        h = data.get("hold", {})
+        _check_keys(h, {"min_s", "grace_s"}, "hold")
+        hold = HoldSpec(_num(h, "min_s", "hold", 1.0), _num(h, "grace_s", "hold", 0.4))
+
+    tips = {}
+    for k, v in (data.get("tips") or {}).items():
+        tips[k] = _texts(v, f"tips.{k}")
+    sim = data.get("sim", {})
+    if not isinstance(sim, dict):
+        raise ExerciseError("sim: must be a table")
+
+    return ExerciseSpec(
+        name=name,
+        title=_texts(data.get("title"), "title"),
+        description=_texts(data.get("description"), "description"),
+        difficulty=difficulty,
+        kind=kind,
+        default_target=target,
+        signal=signal,
+        ready=ready,
+        required=tuple(req),
+        upright=bool(data.get("upright", True)),
+        form=tuple(rules),
+        naive=naive,
+        hold=hold,
+        tips=tips,
+        sim={k: float(v) for k, v in sim.items() if isinstance(v, int | float)},
+        source=source,
+    )
+
+
+def load_file(path: Path) -> ExerciseSpec:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ExerciseError(f"{path.name}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExerciseError(f"{path.name}: cannot read: {exc}") from None
+    try:
+        return parse_exercise(data, str(path))
+    except ExerciseError as exc:
+        raise ExerciseError(f"{path.name}: {exc}") from None
+
+
+last_errors: list[str] = []
+"""Problems found by the most recent ``load_exercises`` call, one line per bad file."""
+
+
+def load_exercises_with_errors(extra_dir: Path | None = None) -> tuple[dict[str, ExerciseSpec], list[str]]:
+    """Built-in exercises, then those in ``extra_dir`` (same name replaces); and the errors."""
+    out: dict[str, ExerciseSpec] = {}
+    errors: list[str] = []
+    dirs = [BUILTIN_DIR]
+    if extra_dir is not None:
+        extra_dir = Path(extra_dir)
+        if extra_dir.is_dir():
+            dirs.append(extra_dir)
+        else:
+            errors.append(f"{extra_dir}: exercises directory not found")
+    for d in dirs:
+        for p in sorted(d.glob("*.toml")):
+            try:
+                spec = load_file(p)
+            except ExerciseError as exc:
+                log.error("exercise definition skipped: %s", exc)
+                errors.append(str(exc))
+                continue
+            out[spec.name] = spec
+    return out, errors
+
+
+def load_exercises(extra_dir: Path | None = None) -> dict[str, ExerciseSpec]:
+    """All valid exercises by name; bad files are logged by name and skipped."""
+    global last_errors
+    specs, errs = load_exercises_with_errors(extra_dir)
+    last_errors = errs
+    return specs

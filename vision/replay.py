@@ -1,0 +1,64 @@
+"""Replay landmarks through the coach: recorded traces, or a video through the model.
+
+Why this module exists: ``kiosk analyze``, the accuracy bench and the tests
+all need "run this clip (or this trace) and give me the summary"; they share
+this code so the figures they report come from the same path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vision.coach import Coach, CoachUpdate, SessionSummary
+from vision.exercises import ExerciseSpec
+from vision.trace import Trace, TraceFrame
+
+
+@dataclass
+class AnalyzeResult:
+    summary: SessionSummary
+    trace: Trace
+    updates: list[CoachUpdate] = field(default_factory=list)
+
+
+def replay_trace(trace: Trace, spec: ExerciseSpec,
+                 on_update: Callable[[CoachUpdate], None] | None = None) -> SessionSummary:
+    """Run a recorded trace through a fresh coach."""
+    coach = Coach(spec, aspect=trace.width / max(trace.height, 1))
+    for f in trace.frames:
+        u = coach.process(f.t, f.landmarks, f.luma, f.others, world=f.world)
+        if on_update:
+            on_update(u)
+    return coach.finish()
+
+
+def iter_video_pose(path: str | Path, model_complexity: int = 1) -> Iterator[tuple[int, int, float, TraceFrame]]:
+    """(width, height, fps, frame) for every frame of a video, through the real model, in-process."""
+    from vision.pose import PoseEstimator
+    from vision.sources import VideoFileSource
+
+    with VideoFileSource(path) as src, PoseEstimator(model_complexity) as est:
+        for fr in src:
+            r = est.process(fr.image)
+            yield src.width, src.height, src.fps, TraceFrame(fr.t, r.landmarks, r.world, r.others, r.luma)
+
+
+def analyze_video(path: str | Path, spec: ExerciseSpec, model_complexity: int = 1,
+                  on_update: Callable[[CoachUpdate], None] | None = None) -> AnalyzeResult:
+    """Every frame of ``path`` in order, with the video's own timestamps, through model and coach."""
+    coach: Coach | None = None
+    frames: list[TraceFrame] = []
+    w = h = 0
+    fps = 0.0
+    for w, h, fps, tf in iter_video_pose(path, model_complexity):
+        if coach is None:
+            coach = Coach(spec, aspect=w / max(h, 1))
+        frames.append(tf)
+        u = coach.process(tf.t, tf.landmarks, tf.luma, tf.others, world=tf.world)
+        if on_update:
+            on_update(u)
+    assert coach is not None  # VideoFileSource raises on a video without frames
+    trace = Trace(clip=Path(path).name, fps=fps, width=w, height=h, frames=frames)
+    return AnalyzeResult(coach.finish(), trace)

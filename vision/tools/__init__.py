@@ -1,0 +1,1 @@
+"""Maintenance tools (trace recording)."""
