@@ -131,18 +131,43 @@ class LineParser(BaseParser):
         line = bytes(self._buf)
         self._buf.clear()
         self._trimmed = False
-        if not line.strip():
-            return
-        self._parse_line(line)
+        if line.strip():
+            self._split_line(line, complete=True)
 
-    def _parse_line(self, line: bytes) -> None:  # pragma: no cover - abstract
+    def _split_line(self, line: bytes, complete: bool) -> None:
+        """Count what precedes and interrupts the last frame, then parse that frame.
+
+        Bytes before the first frame start are one ``noise`` error; every frame
+        start followed by another one in the same line is a ``truncated``
+        frame; the last one is parsed (or, for a partial line dropped on a
+        reconnect, counted as truncated too).
+        """
+        starts = self._frame_starts(line)
+        if not starts:
+            self._reject("noise", "line without a frame", line)
+            return
+        if line[: starts[0]].strip():
+            self._reject("noise", f"{starts[0]} bytes before a frame", line[: starts[0]])
+        for a, b in zip(starts, starts[1:], strict=False):
+            self._reject("truncated", "frame cut short by the next frame", line[a:b])
+        last = line[starts[-1] :]
+        if complete:
+            self._parse_frame(last.rstrip(b" \t"))
+        else:
+            self._reject("truncated", "partial frame dropped", last)
+
+    def _frame_starts(self, line: bytes) -> list[int]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _parse_frame(self, frame: bytes) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _reset_partial(self) -> None:
-        if self._buf.strip():
-            self._reject("truncated", "partial line dropped on reconnect", bytes(self._buf))
+        line = bytes(self._buf)
         self._buf.clear()
         self._trimmed = False
+        if line.strip():
+            self._split_line(line, complete=False)
 
 
 class Driver:

@@ -14,9 +14,9 @@ Only stable weights are reported (kind ``weight`` for gross, ``net_weight``
 for net, always in kg), once per stable period: a new reading when the
 stable value changes or after the scale was unstable or overloaded.
 
-A line may carry leading garbage (a corrupted tail of the previous line):
-the frame is taken from the last header in the line and the garbage before
-it is counted as one ``noise`` error.
+A line may carry leading garbage or the start of a frame that was cut
+short (its line end lost): the frame is taken from the last header in the
+line; what precedes it is counted (``noise``, ``truncated``).
 """
 
 from __future__ import annotations
@@ -28,14 +28,12 @@ from hardware.drivers.base import Driver, LineParser
 
 LB = 0.45359237
 MAX_KG = 500.0
-FRAME_MAX = 64
-"""A frame must start within this many bytes of the line end."""
 
 _FRAME = re.compile(
     rb"(ST|US|OL),(GS|NT),([+-]) *([0-9]{1,6}(?:\.[0-9]{1,4})?) *(kg|lb|g)"
 )
 _OVERLOAD = re.compile(rb"OL,(GS|NT),[ -~]{0,24}")
-_HEADERS = (b"ST,", b"US,", b"OL,")
+_HEADER = re.compile(rb"(?:ST|US|OL),")
 
 
 def encode_line(weight: float, stable: bool = True, net: bool = False, unit: str = "kg") -> bytes:
@@ -77,16 +75,13 @@ class ScaleParser(LineParser):
         super().__init__()
         self._last: tuple[str, float] | None = None
 
-    def _parse_line(self, line: bytes) -> None:
-        p = max(line.rfind(h) for h in _HEADERS)
-        if p < 0 or len(line) - p > FRAME_MAX:
-            self._reject("noise", "line without a scale frame", line)
-            return
-        if line[:p].strip():
-            self._reject("noise", f"{p} bytes before the frame", line[:p])
-        res = parse_frame(line[p:].rstrip(b" \t"))
+    def _frame_starts(self, line: bytes) -> list[int]:
+        return [m.start() for m in _HEADER.finditer(line)]
+
+    def _parse_frame(self, frame: bytes) -> None:
+        res = parse_frame(frame)
         if not isinstance(res, ScaleFrame):
-            self._reject(res[0], res[1], line[p:])
+            self._reject(res[0], res[1], frame)
             return
         status, mode, kg = res
         self.frames += 1

@@ -20,6 +20,7 @@ MAX_SENTENCE = 82
 PROTOCOL_VERSION = 1
 
 _SENTENCE = re.compile(rb"\$([A-Z][A-Z0-9]{1,7})((?:,[^,*$\x00-\x1f\x7f-\xff]*)*)\*([0-9A-Fa-f]{2})")
+_DOLLAR = re.compile(rb"\$")
 _NUMBER = re.compile(r"-?[0-9]{1,5}(?:\.[0-9]{1,3})?")
 
 
@@ -132,24 +133,16 @@ class StationParser(LineParser):
         self.identity: list[str] | None = None
         """Fields of the last ``$HELLO`` (protocol version, model, firmware)."""
 
-    def _parse_line(self, line: bytes) -> None:
-        p = line.rfind(b"$")
-        if p < 0:
-            self._reject("noise", "line without a `$` sentence", line)
-            return
-        prefix = line[:p]
-        first = prefix.find(b"$")
-        if first >= 0:
-            if prefix[:first].strip():
-                self._reject("noise", f"{first} bytes before a sentence", prefix[:first])
-            for frag in prefix[first:].split(b"$")[1:]:
-                self._reject("truncated", "sentence cut by the next `$`", b"$" + frag)
-        elif prefix.strip():
-            self._reject("noise", f"{p} bytes before the sentence", prefix)
+    def _frame_starts(self, line: bytes) -> list[int]:
+        if line.startswith(b"$") and line.count(b"$") == 1:
+            return [0]
+        return [m.start() for m in _DOLLAR.finditer(line)]
+
+    def _parse_frame(self, frame: bytes) -> None:
         try:
-            kind, fields, values = parse_sentence(line[p:].rstrip(b" \t"))
+            kind, fields, values = parse_sentence(frame)
         except SentenceError as exc:
-            self._reject(exc.reason, exc.detail, line[p:])
+            self._reject(exc.reason, exc.detail, frame)
             return
         self.frames += 1
         if kind == "HELLO":
