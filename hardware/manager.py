@@ -252,11 +252,13 @@ class _Worker:
 
     def _dispatch(self, results: Sequence[object], now: float) -> None:
         name = self.spec.name
-        parser = self.driver.parser
+        # the running count as of each error (the parser has counted them all already)
+        count = self.driver.parser.rejected - sum(isinstance(r, FrameError) for r in results)
         for r in results:
             if isinstance(r, FrameError):
                 self._last_bad = now
-                self._send(RejectedFrame(name, r.reason, r.detail, parser.rejected, now))
+                count += 1
+                self._send(RejectedFrame(name, r.reason, r.detail, count, now))
             else:
                 reading = Reading(r.kind, r.value, r.unit, name, now)  # type: ignore[attr-defined]
                 with self._lock:
