@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ENV_VAR = "KIOSK_CONFIG"
 APP_NAME = "community-kiosk"
@@ -80,18 +87,41 @@ class VisionSection(_Section):
 
 class SensorDevice(_Section):
     name: str = Field(min_length=1, max_length=40)
-    driver: str = Field(min_length=1)
+    driver: Literal["rdm6300", "cms50d", "scale", "station"]
     port: str = ""
     """A ``/dev/serial/by-id/...`` path, a port name, or a pyserial URL."""
     vid_pid: str = Field(default="", pattern=r"^$|^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$")
     serial_number: str = ""
-    baudrate: Annotated[int, Field(ge=300, le=4_000_000)] = 9600
+    baudrate: Annotated[int, Field(ge=300, le=4_000_000)] | None = None
+    """Omit for the driver's default (rdm6300 9600, cms50d 19200, scale 9600, station 115200)."""
+    parity: Literal["", "N", "E", "O"] = ""
+    """Empty for the driver's default (cms50d odd, others none)."""
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> SensorDevice:
+        if not self.port and not self.vid_pid:
+            raise ValueError("give a port (path, name or URL) or a vid_pid")
+        return self
 
 
 class SensorsSection(_Section):
     simulate: Literal["auto", "always", "never"] = "auto"
     """``auto``: simulated sensors when no configured device is present."""
     devices: list[SensorDevice] = Field(default_factory=list)
+    card_salt: str = ""
+    """Secret mixed into the pseudonymous ID made from a card number; empty = a random
+    one generated once and kept in ``<data dir>/sensors/card-salt``."""
+    card_hold_s: Annotated[float, Field(ge=0.2, le=10)] = 1.5
+    """A card must be away this long before the same card counts as a new tap."""
+
+    @field_validator("devices")
+    @classmethod
+    def _unique_names(cls, v: list[SensorDevice]) -> list[SensorDevice]:
+        names = [d.name for d in v]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"device names must be unique: {', '.join(dup)}")
+        return v
 
 
 class StoreSection(_Section):
