@@ -8,7 +8,7 @@ SYSSTAMP := $(VENV)/.system-deps-stamp
 .PHONY: run test lint bench system-deps venv clean
 
 run: $(SYSSTAMP) $(STAMP)
-	$(VENV)/bin/kiosk run
+	$(VENV)/bin/kiosk run --local-server
 
 test: $(SYSSTAMP) $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -343,6 +343,10 @@ class KioskApp(App):
         order = {a: i for i, a in enumerate(STATUS_AREAS)}
         return sorted(rows, key=lambda r: order.get(r.area, len(order)))
 
+    def service(self, name: str) -> Any:
+        """The running service called ``name`` (store, sync, sensors, vision), or None."""
+        return next((s for s in self.services if getattr(s, "name", None) == name), None)
+
     # ----- records -----------------------------------------------------------------
     def records_for_resident(self) -> list[str]:
         if not self.resident_id or self.records_provider is None:

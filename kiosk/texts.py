@@ -18,10 +18,16 @@ TITLES: dict[str, str] = {
 
 # Parts of the kiosk the status page always lists; a part no service reports on
 # yet is shown as "not yet available" rather than silently missing.
-STATUS_AREAS = ("Camera", "Serial devices", "Store", "Sync", "Content")
+STATUS_AREAS: dict[str, str] = {
+    "camera": "Camera",
+    "sensors": "Serial devices",
+    "store": "Store",
+    "sync": "Sync",
+    "content": "Content",
+}
 
 STATE_TEXT: dict[str, str] = {
-    "ok": "OK",
+    "ok": "Working",
     "warning": "Warning",
     "error": "Error",
     "unavailable": "Unavailable",
@@ -30,6 +36,6 @@ STATE_TEXT: dict[str, str] = {
 
 FEATURE_PREPARING = "This part of the station is being prepared. Please check back soon."
 
-ALL: set[str] = set(TITLES.values()) | set(STATUS_AREAS) | set(STATE_TEXT.values()) | {
+ALL: set[str] = set(TITLES.values()) | set(STATUS_AREAS.values()) | set(STATE_TEXT.values()) | {
     FEATURE_PREPARING
 }

@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_arg(p)
     p.add_argument("--windowed", action="store_true",
                    help="a window instead of full screen (for maintainers and development)")
+    p.add_argument("--local-server", action="store_true",
+                   help="also start a central server on 127.0.0.1 for this kiosk to sync to "
+                        "(what `make run` does)")
     p.set_defaults(func=run)
 
 
@@ -26,10 +29,36 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_or_exit(args)
     from kiosk.startup import StartupError, start_kiosk
 
+    server = None
     try:
+        if args.local_server:
+            server = _start_local_server(cfg)
         app = start_kiosk(cfg, windowed=args.windowed, announce=print)
+        app.run()
     except StartupError as exc:
         print(f"kiosk: cannot start: {exc}", file=sys.stderr)
         return 2
-    app.run()
+    finally:
+        if server is not None:
+            server.stop()
     return 0
+
+
+def _start_local_server(cfg):  # type: ignore[no-untyped-def]
+    from urllib.parse import urlparse
+
+    from kiosk.config import data_dir
+    from sync.server.dev import start_local_server
+
+    url = urlparse(cfg.sync.server_url)
+    if url.hostname not in ("127.0.0.1", "localhost"):
+        print(f"--local-server ignored: sync.server_url {cfg.sync.server_url} is not local")
+        return None
+    try:
+        server = start_local_server(data_dir(cfg), kiosk_id=cfg.kiosk.id, port=url.port or 80)
+    except Exception as exc:  # noqa: BLE001 - the kiosk works offline; say why and go on
+        print(f"kiosk: the local server did not start ({exc}); records will wait on the kiosk",
+              file=sys.stderr)
+        return None
+    print(f"Local central server on {server.url} (this kiosk syncs to it).")
+    return server

@@ -8,7 +8,7 @@ from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk import __version__
-from kiosk.texts import STATE_TEXT
+from kiosk.texts import STATE_TEXT, STATUS_AREAS
 
 STATE_COLOURS = {
     "ok": "ok",
@@ -21,6 +21,14 @@ STATE_COLOURS = {
 
 class MaintainerScreen(Screen):
     summary = StringProperty("")
+
+    def on_kv_post(self, base_widget: object) -> None:
+        app = App.get_running_app()
+        app.bind(lang=self._refresh_if_shown, hc=self._refresh_if_shown)
+
+    def _refresh_if_shown(self, *_args: object) -> None:
+        if self.manager is not None and self.manager.current == self.name:
+            self.refresh()
 
     def on_pre_enter(self, *args: object) -> None:
         self.refresh()
@@ -36,15 +44,22 @@ class MaintainerScreen(Screen):
             config=app.cfg.source,
             data=str(app.data_dir),
         )
-        grid = self.ids.rows
-        grid.clear_widgets()
-        for head in ("Part", "Name", "State", "Detail"):
-            grid.add_widget(Factory.KLabel(text=app.t(head, lang), bold=True))
+        box = self.ids.rows
+        box.clear_widgets()
+        box.add_widget(_line(part=app.t("Part", lang), name=app.t("Name", lang),
+                             state=app.t("State", lang), detail=app.t("Detail", lang),
+                             heading=True))
         for row in app.status_rows():
-            state_label = Factory.KLabel(text=app.t(STATE_TEXT[row.state], lang), bold=True)
-            state_label.color = app.c(STATE_COLOURS[row.state], app.hc)
-            grid.add_widget(Factory.KLabel(text=app.t(row.area, lang)))
-            grid.add_widget(Factory.KLabel(text=row.name))
-            grid.add_widget(state_label)
-            grid.add_widget(Factory.KLabel(text=row.detail))
+            box.add_widget(_line(
+                part=app.t(STATUS_AREAS.get(row.area, row.area), lang),
+                name=row.name,
+                state=app.t(STATE_TEXT[row.state], lang),
+                state_colour=app.c(STATE_COLOURS[row.state], app.hc),
+                detail=row.detail))
 
+
+def _line(**values: object) -> object:
+    line = Factory.StatusLine()
+    for key, value in values.items():
+        setattr(line, key, value)
+    return line

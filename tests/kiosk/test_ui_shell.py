@@ -164,7 +164,7 @@ def test_maintainer_mode_refuses_a_wrong_pin_and_accepts_the_right_one(ui):
     assert ui.app.sm.current == "maintainer"
     rows = ui.app.status_rows()
     areas = {r.area for r in rows}
-    assert {"Camera", "Serial devices", "Store", "Sync", "Content"} <= areas
+    assert {"camera", "sensors", "store", "sync", "content"} <= areas
     ui.screenshot("06_maintainer_zh")
     ui.tap(topbar(ui).ids.lang)
     ui.screenshot("06_maintainer_en")

@@ -1,0 +1,1 @@
+"""Reusable Kivy widgets: the camera picture with skeleton, progress ring, movement chart."""
