@@ -228,6 +228,14 @@ class Coach:
         self._last_value = float("nan")
         self._filter.reset()
 
+    def interrupt(self) -> None:
+        """Pause/resume or a lost worker: drop the repetition in progress, keep the count."""
+        if self.phase in ("moving", "peak", "holding"):
+            self._abort(to="need_rest")
+        self._filter.reset()
+        self._prev_raw = None
+        self._prev_centre = None
+
     # -- helpers -----------------------------------------------------------------
     def _measure(self, body: Body) -> dict[str, tuple[float, float, float, float]]:
         return {m: METRICS[m](body) for m in self._needed}

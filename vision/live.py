@@ -1,0 +1,338 @@
+"""The live facade the coaching screen uses: everything off the UI thread.
+
+Why this module exists: the screen wants "coach this person doing this
+exercise from this source and tell me what happens", without touching
+threads, processes or the model. ``LiveCoach`` runs one background thread
+that reads the source, sends pictures to the pose worker process (or takes
+the simulated person's landmarks directly), runs the ``Coach`` and calls
+``on_update(CoachUpdate)`` for every processed frame.
+
+Threading contract: ``on_update`` (and ``on_status``) are called from the
+LiveCoach's background thread; the UI marshals them to its own thread
+(e.g. ``Clock.schedule_once``). They must return quickly. ``start``,
+``pause``, ``resume``, ``reset_set`` and ``stop`` may be called from any
+thread.
+
+Sources (``source_spec``): ``sim`` / ``sim:squat?reps=10&period=2`` (the
+simulated person; the exercise defaults to the coached one), a camera index
+(``0``) or device path (``/dev/video0``, ``/dev/v4l/by-id/...``), or a video
+file path (played at its own speed, every frame processed, so the count is
+the same as ``kiosk analyze`` gives). A camera that is unplugged is reopened
+when it comes back; ``status()`` says so. A worker crash is detected and the
+worker restarted; the repetition in progress is dropped, the count kept.
+
+Pictures are only passed to ``on_update`` for display (mirrored when
+``mirror`` is set, with the landmarks mirrored to match); they are never
+stored or sent anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from vision.coach import Coach, CoachUpdate, SessionSummary
+from vision.exercises import ExerciseSpec
+from vision.sim import SimulatedPerson, parse_sim_spec
+from vision.sources import CameraSource, Frame, SourceError, VideoFileSource
+from vision.worker import PoseWorker, WorkerDied
+
+log = logging.getLogger(__name__)
+
+__all__ = ["LiveCoach", "CoachUpdate", "SessionSummary", "make_source", "LiveStatus"]
+
+
+def make_source(spec: str, exercise: str = "squat", width: int = 640, height: int = 480,
+                realtime: bool = True):
+    """A frame source from a spec string (see module doc)."""
+    s = spec.strip()
+    if s == "sim" or s.startswith("sim:") or s.startswith("sim?"):
+        kw = parse_sim_spec(s, exercise)
+        kw.setdefault("realtime", realtime)
+        return SimulatedPerson(width=width, height=height, **kw)
+    if s.isdigit() or s.startswith("/dev/"):
+        return CameraSource(s, width, height)
+    p = Path(s).expanduser()
+    if not p.exists():
+        raise SourceError(f"video file or camera not found: {s}")
+    return VideoFileSource(p)
+
+
+@dataclass
+class LiveStatus:
+    source: str
+    """``simulated``, ``video``, ``ok``, ``lost``, ``not_found``, ``stopped``, ..."""
+    worker: str
+    """``not_needed``, ``starting``, ``running``, ``restarted``, ``failed``."""
+    worker_restarts: int = 0
+    frames: int = 0
+    dropped: int = 0
+    fps: float = 0.0
+    error: str = ""
+
+
+class LiveCoach:
+    """Coach one set live (see module doc)."""
+
+    def __init__(self, source_spec: str, exercise: ExerciseSpec, target: int,
+                 on_update: Callable[[CoachUpdate], None], mirror: bool = True,
+                 model_complexity: int = 1, width: int = 640, height: int = 480,
+                 worker: PoseWorker | None = None,
+                 on_status: Callable[[LiveStatus], None] | None = None,
+                 on_finished: Callable[[SessionSummary], None] | None = None):
+        self.source_spec = source_spec
+        self.exercise = exercise
+        self.target = target
+        self.on_update = on_update
+        self.on_status = on_status
+        self.on_finished = on_finished
+        self.mirror = mirror
+        self.model_complexity = model_complexity
+        self.width, self.height = width, height
+        self._worker = worker
+        self._own_worker = worker is None
+        self._lock = threading.RLock()
+        self._coach: Coach | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+        self._src = None
+        self._summary: SessionSummary | None = None
+        self._status = LiveStatus(source="stopped", worker="not_needed")
+        self._started_at = 0.0
+        self._paused_total = 0.0
+        self._paused_at: float | None = None
+        self.ended = threading.Event()
+        """Set when the source ran out (end of a video or simulation) or ``stop()`` was called."""
+
+    # -- control ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the source (raises ``SourceError`` if it cannot be opened) and start coaching."""
+        if self._thread is not None:
+            return
+        self._src = make_source(self.source_spec, self.exercise.name, self.width, self.height)
+        self._src.open()
+        self._status.source = self._src.status()
+        aspect = self.width / self.height
+        if isinstance(self._src, VideoFileSource):
+            aspect = self._src.width / max(self._src.height, 1)
+        elif isinstance(self._src, SimulatedPerson):
+            aspect = self._src.width / self._src.height
+        self._coach = Coach(self.exercise, aspect=aspect)
+        self._stop.clear()
+        self._started_at = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="live-coach", daemon=True)
+        self._thread.start()
+
+    def pause(self) -> None:
+        """Stop counting (frames keep coming for display); the repetition in progress is dropped."""
+        with self._lock:
+            if not self._paused.is_set():
+                self._paused.set()
+                self._paused_at = time.monotonic()
+
+    def resume(self) -> None:
+        with self._lock:
+            if self._paused.is_set():
+                self._paused.clear()
+                if self._paused_at is not None:
+                    self._paused_total += time.monotonic() - self._paused_at
+                self._paused_at = None
+                if self._coach is not None:
+                    self._coach.interrupt()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    def reset_set(self) -> None:
+        """Start a new set: the count goes back to 0 and the ready pose is needed again."""
+        with self._lock:
+            if self._coach is not None:
+                self._coach.reset_set()
+            self._started_at = time.monotonic()
+            self._paused_total = 0.0
+
+    def stop(self) -> SessionSummary:
+        """Stop everything and return the set's summary (safe to call more than once)."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
+        self._close()
+        with self._lock:
+            if self._summary is None:
+                self._summary = self._make_summary()
+            return self._summary
+
+    def status(self) -> LiveStatus:
+        if self._src is not None:
+            self._status.source = self._src.status()
+        if self._worker is not None:
+            self._status.worker_restarts = self._worker.restarts
+            if self._worker.alive() and self._status.worker in ("starting", "restarted"):
+                self._status.worker = "running"
+        return replace(self._status)
+
+    def summary_so_far(self) -> SessionSummary | None:
+        with self._lock:
+            return self._coach.finish() if self._coach is not None else None
+
+    # -- internals ---------------------------------------------------------------------------
+    def _make_summary(self) -> SessionSummary:
+        coach = self._coach
+        if coach is None:
+            from vision.coach import Coach as _C
+
+            coach = _C(self.exercise)
+        s = coach.finish()
+        if isinstance(self._src, CameraSource) and self._started_at:
+            # a live camera: the wall-clock duration of the set, pauses excluded
+            paused = self._paused_total + ((time.monotonic() - self._paused_at) if self._paused_at else 0.0)
+            s.duration_s = max(0.0, time.monotonic() - self._started_at - paused)
+        return s
+
+    def _close(self) -> None:
+        if self._src is not None:
+            try:
+                self._src.close()
+            except Exception:  # pragma: no cover - best effort
+                log.exception("closing the source failed")
+        if self._worker is not None and self._own_worker:
+            self._status.worker_restarts = self._worker.restarts
+            self._worker.stop()
+            self._worker = None
+        self._status.source = "stopped"
+        self.ended.set()
+
+    def _emit_status(self) -> None:
+        if self.on_status is not None:
+            try:
+                self.on_status(self.status())
+            except Exception:
+                log.exception("on_status callback failed")
+
+    def _ensure_worker(self) -> bool:
+        if self._worker is None:
+            self._worker = PoseWorker(self.model_complexity)
+        try:
+            if self._worker.alive():
+                return True
+            self._status.worker = "starting"
+            self._emit_status()
+            restarted = self._worker.ensure_running()
+            self._status.worker = "restarted" if restarted else "running"
+            self._emit_status()
+            return True
+        except WorkerDied as exc:
+            self._status.worker = "failed"
+            self._status.error = str(exc)
+            log.error("pose worker cannot run: %s", exc)
+            self._emit_status()
+            return False
+
+    def _run(self) -> None:
+        src = self._src
+        realtime_video = isinstance(src, VideoFileSource)
+        t_wall0: float | None = None
+        fps_t0 = time.monotonic()
+        fps_n = 0
+        try:
+            while not self._stop.is_set():
+                frame: Frame | None = src.read()
+                if frame is None:
+                    if isinstance(src, CameraSource):
+                        self._status.source = src.status()
+                        self._emit_status()
+                        self._deliver_empty()
+                        continue  # lost camera: it is being reopened
+                    break  # end of a video or simulation
+                if realtime_video:
+                    # play a file at its own speed; every frame is processed
+                    now = time.monotonic()
+                    if t_wall0 is None:
+                        t_wall0 = now - frame.t
+                    wait = t_wall0 + frame.t - now
+                    if wait > 0:
+                        time.sleep(wait)
+                    frame.captured = time.monotonic()
+                if frame.landmarks is not None or frame.image is None:
+                    lm, world, others = frame.landmarks, frame.world, None
+                    luma = 128.0
+                else:
+                    if not self._ensure_worker():
+                        time.sleep(1.0)
+                        continue
+                    try:
+                        r = self._worker.process(frame.image, frame.t, frame.captured)
+                    except WorkerDied as exc:
+                        log.warning("pose worker lost (%s); restarting", exc)
+                        with self._lock:
+                            if self._coach is not None:
+                                self._coach.interrupt()
+                        continue
+                    lm, world, others, luma = r.landmarks, r.world, r.others, r.luma
+                    self._status.dropped = self._worker.dropped + getattr(src, "dropped", 0)
+                self._handle(frame, lm, world, others, luma)
+                fps_n += 1
+                self._status.frames += 1
+                now = time.monotonic()
+                if now - fps_t0 >= 2.0:
+                    self._status.fps = fps_n / (now - fps_t0)
+                    fps_t0, fps_n = now, 0
+        except Exception as exc:  # never die silently in a background thread
+            log.exception("live coach stopped on an error")
+            self._status.error = repr(exc)
+            self._emit_status()
+        finally:
+            if not self._stop.is_set():
+                with self._lock:
+                    self._summary = self._make_summary()
+                self._close()
+                if self.on_finished is not None:
+                    try:
+                        self.on_finished(self._summary)
+                    except Exception:
+                        log.exception("on_finished callback failed")
+
+    def _deliver_empty(self) -> None:
+        with self._lock:
+            if self._coach is None:
+                return
+            u = self._coach.process(time.monotonic(), None, 0.0)
+        self._call(u)
+
+    def _handle(self, frame: Frame, lm, world, others, luma: float) -> None:
+        with self._lock:
+            coach = self._coach
+            if coach is None:
+                return
+            if self._paused.is_set():
+                u = CoachUpdate(t=frame.t, captured=frame.captured, frame=None, landmarks=lm,
+                                count=coach.count, good_count=coach.good_count, phase="paused",
+                                signal=None, progress=0.0, cue=None, framing=None,
+                                ready=False, person_visible=lm is not None)
+            else:
+                u = coach.process(frame.t, lm, luma, others, captured=frame.captured, world=world)
+        img = frame.image
+        landmarks = u.landmarks if u.landmarks is not None else lm
+        if self.mirror:
+            if img is not None:
+                img = np.ascontiguousarray(img[:, ::-1])
+            if landmarks is not None:
+                landmarks = np.array(landmarks, dtype=np.float32, copy=True)
+                landmarks[:, 0] = 1.0 - landmarks[:, 0]
+        u.frame = img
+        u.landmarks = landmarks
+        self._call(u)
+
+    def _call(self, u: CoachUpdate) -> None:
+        try:
+            self.on_update(u)
+        except Exception:
+            log.exception("on_update callback failed")

@@ -1,0 +1,265 @@
+"""The pose model in its own process: latest frame wins, crashes detected and restarted.
+
+Why this module exists: MediaPipe holds the GIL for a whole frame (20-30 ms);
+on a 2-core kiosk the UI process must never wait for it. The worker is
+started with the ``spawn`` method (a child forked from a process with a Kivy
+window open would inherit its SDL/GL state).
+
+Frames go in through one shared-memory slot: the parent writes the newest
+frame over whatever is there (a frame the worker has not picked up yet is
+dropped, never queued) and sets an event. Results (landmarks, a few hundred
+bytes) come back on a queue. ``process()`` is the lockstep mode: send one
+frame and wait for its result (``kiosk analyze``, the benches, a video file
+played as a camera, where every frame must be processed).
+
+If the worker process dies (a crash in native code, OOM), ``alive()`` is
+False and ``process()`` raises ``WorkerDied``; ``ensure_running()`` restarts
+it and counts ``restarts``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import os
+import queue
+import time
+from dataclasses import dataclass
+from multiprocessing import shared_memory
+
+import numpy as np
+
+from vision.pose import MAX_SIDE, prepare_frame
+
+log = logging.getLogger(__name__)
+
+HEADER = 8  # float64 slots: seq, height, width, t, captured, src_w, src_h, spare
+SLOT_BYTES = MAX_SIDE * MAX_SIDE * 3
+
+
+class WorkerDied(RuntimeError):
+    """The pose worker process is gone."""
+
+
+@dataclass
+class WorkerResult:
+    seq: int
+    t: float
+    captured: float
+    landmarks: np.ndarray | None
+    world: np.ndarray | None
+    others: bool | None
+    luma: float
+    width: int
+    height: int
+    pose_ms: float
+
+
+def _worker_main(shm_name: str, lock, new_frame, stop, results, model_complexity: int,
+                 second_person_every: int, parent_pid: int) -> None:
+    """Entry point of the worker process."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    shm = shared_memory.SharedMemory(name=shm_name)
+    try:
+        from vision.pose import PoseEstimator
+
+        est = PoseEstimator(model_complexity, second_person_every=second_person_every)
+        results.put(("ready", os.getpid()))
+        header = np.ndarray((HEADER,), dtype=np.float64, buffer=shm.buf, offset=0)
+        data = np.ndarray((SLOT_BYTES,), dtype=np.uint8, buffer=shm.buf, offset=HEADER * 8)
+        while not stop.is_set():
+            if not new_frame.wait(0.5):
+                if os.getppid() != parent_pid:
+                    break  # the parent is gone
+                continue
+            with lock:
+                seq, h, w, t, captured, sw, sh = (header[i] for i in range(7))
+                h, w = int(h), int(w)
+                frame = data[: h * w * 3].reshape(h, w, 3).copy()
+                new_frame.clear()
+            t0 = time.perf_counter()
+            r = est.process(frame)
+            ms = (time.perf_counter() - t0) * 1000
+            results.put(("result", int(seq), t, captured, r.landmarks, r.world, r.others, r.luma,
+                         int(sw), int(sh), ms))
+        est.close()
+    except Exception as exc:  # reported to the parent, which logs and restarts
+        results.put(("error", repr(exc)))
+    finally:
+        shm.close()
+
+
+class PoseWorker:
+    """A spawned process running ``PoseEstimator`` (see module doc)."""
+
+    def __init__(self, model_complexity: int = 1, second_person_every: int = 15,
+                 start_timeout_s: float = 60.0):
+        self.model_complexity = model_complexity
+        self.second_person_every = second_person_every
+        self.start_timeout_s = start_timeout_s
+        self._ctx = mp.get_context("spawn")
+        self._proc = None
+        self._shm: shared_memory.SharedMemory | None = None
+        self._seq = 0
+        self.restarts = 0
+        self.dropped = 0
+        self._last_taken = 0
+        self.pid: int | None = None
+        self.last_error: str = ""
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self) -> PoseWorker:
+        if self.alive():
+            return self
+        self._cleanup()
+        self._shm = shared_memory.SharedMemory(create=True, size=HEADER * 8 + SLOT_BYTES)
+        self._lock = self._ctx.Lock()
+        self._new = self._ctx.Event()
+        self._stop = self._ctx.Event()
+        self._results = self._ctx.Queue()
+        self._header = np.ndarray((HEADER,), dtype=np.float64, buffer=self._shm.buf, offset=0)
+        self._data = np.ndarray((SLOT_BYTES,), dtype=np.uint8, buffer=self._shm.buf, offset=HEADER * 8)
+        self._proc = self._ctx.Process(
+            target=_worker_main, name="pose-worker", daemon=True,
+            args=(self._shm.name, self._lock, self._new, self._stop, self._results,
+                  self.model_complexity, self.second_person_every, os.getpid()),
+        )
+        self._proc.start()
+        deadline = time.monotonic() + self.start_timeout_s
+        while True:
+            try:
+                msg = self._results.get(timeout=0.2)
+            except queue.Empty:
+                if not self._proc.is_alive():
+                    code = self._proc.exitcode
+                    self._cleanup()
+                    raise WorkerDied(f"pose worker exited at start (code {code})") from None
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise WorkerDied("pose worker did not start in time") from None
+                continue
+            if msg[0] == "ready":
+                self.pid = msg[1]
+                log.info("pose worker started (pid %s)", self.pid)
+                return self
+            if msg[0] == "error":
+                self.last_error = msg[1]
+                self.stop()
+                raise WorkerDied(f"pose worker failed to start: {msg[1]}")
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    def ensure_running(self) -> bool:
+        """Restart the worker if it died; True if it was restarted."""
+        if self.alive():
+            return False
+        if self.pid is None:  # never started: a first start, not a restart
+            self.start()
+            return False
+        log.warning("pose worker died (exit code %s); restarting",
+                    self._proc.exitcode if self._proc is not None else "?")
+        self.restarts += 1
+        self.start()
+        return True
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._stop.set()
+            self._new.set()
+            self._proc.join(timeout=3.0)
+            if self._proc.is_alive():
+                self._proc.kill()
+                self._proc.join(timeout=2.0)
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(Exception):
+                self._results.close()
+                self._results.cancel_join_thread()
+        self._proc = None
+        if self._shm is not None:
+            # numpy views hold the buffer; drop them first
+            self._header = self._data = None  # type: ignore[assignment]
+            with contextlib.suppress(Exception):
+                self._shm.close()
+            with contextlib.suppress(Exception):
+                self._shm.unlink()
+            self._shm = None
+
+    def __enter__(self) -> PoseWorker:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def kill_for_test(self) -> None:
+        """Kill the worker process abruptly (tests of crash detection)."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.join(timeout=2.0)
+
+    # -- frames ------------------------------------------------------------------------------
+    def submit(self, frame_bgr: np.ndarray, t: float = 0.0, captured: float = 0.0) -> int:
+        """Put a frame in the slot (replacing one not yet taken); returns its sequence number."""
+        if not self.alive():
+            raise WorkerDied("pose worker is not running")
+        small = prepare_frame(frame_bgr)
+        h, w = small.shape[:2]
+        sh, sw = frame_bgr.shape[:2]
+        with self._lock:
+            if self._new.is_set():
+                self.dropped += 1  # the previous frame was never picked up: dropped
+            self._seq += 1
+            self._data[: h * w * 3] = np.ascontiguousarray(small).reshape(-1)
+            self._header[:7] = (self._seq, h, w, t, captured, sw, sh)
+            self._new.set()
+        return self._seq
+
+    def get(self, timeout: float = 1.0) -> WorkerResult | None:
+        """The next result, or None after ``timeout``; raises ``WorkerDied`` if the worker is gone."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                msg = self._results.get(timeout=min(0.2, max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                if not self.alive():
+                    raise WorkerDied("pose worker died") from None
+                if time.monotonic() >= deadline:
+                    return None
+                continue
+            if msg[0] == "result":
+                _, seq, t, cap, lm, world, others, luma, sw, sh, ms = msg
+                return WorkerResult(seq, t, cap, lm, world, others, luma, sw, sh, ms)
+            if msg[0] == "error":
+                self.last_error = msg[1]
+                log.error("pose worker error: %s", msg[1])
+
+    def process(self, frame_bgr: np.ndarray, t: float = 0.0, captured: float = 0.0,
+                timeout: float = 10.0) -> WorkerResult:
+        """Lockstep: send one frame and wait for its own result."""
+        seq = self.submit(frame_bgr, t, captured)
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self.get(timeout=max(0.05, deadline - time.monotonic()))
+            if r is None:
+                raise WorkerDied("pose worker did not answer in time")
+            if r.seq == seq:
+                return r
+
+    def peak_rss_mb(self) -> float:
+        """The worker's peak resident memory (VmHWM) in MB, 0 if unknown."""
+        if self._proc is None or self._proc.pid is None:
+            return 0.0
+        try:
+            with open(f"/proc/{self._proc.pid}/status", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024.0
+        except OSError:
+            pass
+        return 0.0
