@@ -39,7 +39,17 @@ import numpy as np
 from vision.exercises import ExerciseSpec, FormRule
 from vision.filters import LandmarkFilter
 from vision.metrics import (
-    GROUPS, L_ANKLE, L_HIP, L_SHOULDER, METRICS, NOSE, R_ANKLE, R_HIP, R_SHOULDER, Body, combine,
+    GROUPS,
+    L_ANKLE,
+    L_HIP,
+    L_SHOULDER,
+    METRICS,
+    NOSE,
+    R_ANKLE,
+    R_HIP,
+    R_SHOULDER,
+    Body,
+    combine,
 )
 
 MIN_VISIBILITY = 0.5
@@ -252,7 +262,7 @@ class Coach:
         sig = self.spec.signal
         if sig.side != "best":
             return self._value(meas, sig.metric, sig.side)
-        l, r, vl, vr = meas[sig.metric]
+        lv, rv, vl, vr = meas[sig.metric]
         cur = self._side
         if cur is None:
             cur = "left" if vl >= vr else "right"
@@ -261,7 +271,7 @@ class Coach:
         elif cur == "right" and (vr < MIN_VISIBILITY or vl > vr + SIDE_SWITCH_MARGIN):
             cur = "left"
         self._side = cur
-        return (l, vl) if cur == "left" else (r, vr)
+        return (lv, vl) if cur == "left" else (rv, vr)
 
     def _jumped(self, t: float, raw: np.ndarray) -> bool:
         """True when the tracked body moved or changed size impossibly fast (another person)."""

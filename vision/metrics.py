@@ -235,8 +235,8 @@ def ankle_spread(b: Body) -> Sided:
 
 def arm_asymmetry(b: Body) -> Sided:
     """Difference of the two arms' elevation in degrees."""
-    l, r, vl, vr = arm_elevation(b)
-    return _both(abs(l - r), min(vl, vr))
+    lv, rv, vl, vr = arm_elevation(b)
+    return _both(abs(lv - rv), min(vl, vr))
 
 
 def foot_lift(b: Body) -> Sided:
@@ -284,18 +284,18 @@ def combine(v: Sided, side: str, min_visibility: float = 0.5) -> tuple[float, fl
     ``best``: the better-visible side; ``both``: the mean (both must be
     visible); ``min``/``max``: the smaller/larger of the visible sides.
     """
-    l, r, vl, vr = v
+    lv, rv, vl, vr = v
     if side == "left":
-        return l, vl
+        return lv, vl
     if side == "right":
-        return r, vr
+        return rv, vr
     if side == "both":
-        return (l + r) / 2, min(vl, vr)
+        return (lv + rv) / 2, min(vl, vr)
     if side == "best":
-        return (l, vl) if vl >= vr else (r, vr)
-    cands = [(x, vx) for x, vx in ((l, vl), (r, vr)) if vx >= min_visibility and not math.isnan(x)]
+        return (lv, vl) if vl >= vr else (rv, vr)
+    cands = [(x, vx) for x, vx in ((lv, vl), (rv, vr)) if vx >= min_visibility and not math.isnan(x)]
     if not cands:
-        return (l, vl) if vl >= vr else (r, vr)
+        return (lv, vl) if vl >= vr else (rv, vr)
     if side == "min":
         return min(cands)
     if side == "max":

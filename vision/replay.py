@@ -52,7 +52,8 @@ def analyze_video(path: str | Path, spec: ExerciseSpec, model_complexity: int = 
     frames: list[TraceFrame] = []
     w = h = 0
     fps = 0.0
-    for w, h, fps, tf in iter_video_pose(path, model_complexity):
+    for w, h, fps_, tf in iter_video_pose(path, model_complexity):
+        fps = fps_
         if coach is None:
             coach = Coach(spec, aspect=w / max(h, 1))
         frames.append(tf)

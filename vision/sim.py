@@ -87,7 +87,7 @@ def _skeleton(p: Pose3D) -> np.ndarray:
             legs[side] = ("ankle_first", ankle, shank_t, knee_f)
     # place the hips from the standing (or squatting) leg(s)
     hips = []
-    for side, (mode, ankle, a, knee_f) in legs.items():
+    for mode, ankle, a, knee_f in legs.values():
         if mode == "ankle_first":
             knee = ankle + _rot_x(-_down(SHANK), -a)  # shank tilts forward: knee toward camera
             thigh_from_vertical = knee_f - a
