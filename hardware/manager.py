@@ -22,6 +22,11 @@ from typing import Any, Literal
 
 import serial
 
+try:
+    from termios import error as _TermiosError
+except ImportError:  # pragma: no cover - not a POSIX system
+    _TermiosError = OSError  # type: ignore[assignment,misc]
+
 from hardware.drivers import Driver, get_driver
 from hardware.events import (
     DeviceStateChanged,
@@ -99,7 +104,12 @@ def open_serial(path: str, drv: type[Driver], spec: DeviceSpec, timeout: float) 
     }
     if os.name == "posix":
         kwargs["exclusive"] = True
-    return serial.serial_for_url(path, **kwargs)
+    try:
+        return serial.serial_for_url(path, **kwargs)
+    except serial.SerialException:
+        raise
+    except (OSError, ValueError, _TermiosError) as exc:  # tcsetattr refusing the settings
+        raise serial.SerialException(f"cannot configure {path}: {exc}") from exc
 
 
 class _Worker:
@@ -205,6 +215,11 @@ class _Worker:
                 except (serial.SerialException, OSError) as exc:
                     self._set_state("unavailable", f"lost {path}: {exc}", logging.WARNING)
                     self._dispatch(self.driver.reset(), self._clock())
+                except Exception as exc:  # a bug must not end the device for good
+                    log.exception("sensor %s: unexpected error reading %s", self.spec.name, path)
+                    self._set_state("error", f"internal error: {exc!r}", logging.ERROR)
+                    self._dispatch(self.driver.reset(), self._clock())
+                    self._stop.wait(self._backoff[1])
                 finally:
                     try:
                         ser.close()
