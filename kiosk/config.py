@@ -77,12 +77,16 @@ class CameraSection(_Section):
     mirror: bool = True
     debug_save_frames: bool = False
     """Debug only: allow frames to be written to disk. Off by default; frames never leave memory otherwise."""
+    reopen_interval_s: Annotated[float, Field(ge=0.2, le=60)] = 1.0
+    """How often an unplugged camera is looked for again."""
 
 
 class VisionSection(_Section):
     model_complexity: Literal[0, 1, 2] = 1
     exercises_dir: str = ""
     """Extra exercise definitions (on top of the built-in ones); empty = none."""
+    second_person_every: Annotated[int, Field(ge=0, le=300)] = 15
+    """Look for a second person in the picture every N frames (0 = never)."""
 
 
 class SensorDevice(_Section):

@@ -28,6 +28,7 @@ stored or sent anywhere.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -85,7 +86,8 @@ class LiveCoach:
                  model_complexity: int = 1, width: int = 640, height: int = 480,
                  worker: PoseWorker | None = None,
                  on_status: Callable[[LiveStatus], None] | None = None,
-                 on_finished: Callable[[SessionSummary], None] | None = None):
+                 on_finished: Callable[[SessionSummary], None] | None = None,
+                 reopen_interval_s: float = 1.0):
         self.source_spec = source_spec
         self.exercise = exercise
         self.target = target
@@ -95,6 +97,7 @@ class LiveCoach:
         self.mirror = mirror
         self.model_complexity = model_complexity
         self.width, self.height = width, height
+        self.reopen_interval_s = reopen_interval_s
         self._worker = worker
         self._own_worker = worker is None
         self._lock = threading.RLock()
@@ -117,6 +120,8 @@ class LiveCoach:
         if self._thread is not None:
             return
         self._src = make_source(self.source_spec, self.exercise.name, self.width, self.height)
+        if isinstance(self._src, CameraSource):
+            self._src.retry_s = self.reopen_interval_s
         self._src.open()
         self._status.source = self._src.status()
         aspect = self.width / self.height
@@ -179,9 +184,14 @@ class LiveCoach:
                 self._status.worker = "running"
         return replace(self._status)
 
+    def current_count(self) -> int:
+        """The count so far (thread-safe)."""
+        with self._lock:
+            return self._coach.count if self._coach is not None else 0
+
     def summary_so_far(self) -> SessionSummary | None:
         with self._lock:
-            return self._coach.finish() if self._coach is not None else None
+            return copy.deepcopy(self._coach).finish() if self._coach is not None else None
 
     # -- internals ---------------------------------------------------------------------------
     def _make_summary(self) -> SessionSummary:
