@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 DeviceState = Literal["starting", "waiting", "open", "noisy", "unavailable", "error", "stopped"]
 """``waiting``: never seen yet; ``unavailable``: was there, now gone; ``noisy``: open
-but only rejected frames lately (wrong driver or baud rate?); ``error``: present but
+but mostly rejected frames lately (wrong driver or baud rate?); ``error``: present but
 cannot be opened (busy, permission)."""
 
 NOISY_WINDOW_S = 5.0
@@ -94,10 +94,15 @@ class DeviceStatus:
 
 def open_serial(path: str, drv: type[Driver], spec: DeviceSpec, timeout: float) -> serial.SerialBase:
     """Open a port the way every device is opened: exclusive, with both timeouts set."""
+    parity = spec.parity or drv.parity
+    if not is_url(path) and os.path.realpath(path).startswith("/dev/pts/"):
+        # A pseudo-terminal has no parity bit (Linux clears PARENB on ptys, and some
+        # kernels then refuse the next open with EINVAL): simulators speak 8N1.
+        parity = "N"
     kwargs: dict[str, Any] = {
         "baudrate": spec.baudrate or drv.default_baudrate,
         "bytesize": drv.bytesize,
-        "parity": spec.parity or drv.parity,
+        "parity": parity,
         "stopbits": drv.stopbits,
         "timeout": timeout,
         "write_timeout": 1.0,
@@ -140,8 +145,10 @@ class _Worker:
         self.readings = 0
         self.reconnects = 0
         self._ever_open = False
-        self._last_good = 0.0
-        self._last_bad = 0.0
+        # accepted / rejected frames in the current and the previous window, for "noisy"
+        self._win = [0, 0]
+        self._prev = [0, 0]
+        self._win_start = time.monotonic()
         self.thread = threading.Thread(target=self._run, name=f"sensor:{spec.name}", daemon=True)
 
     # -- state -----------------------------------------------------------------
@@ -208,7 +215,7 @@ class _Worker:
                     if self._ever_open:
                         self.reconnects += 1
                     self._ever_open = True
-                self._last_good = self._last_bad = 0.0
+                self._win, self._prev = [0, 0], [0, 0]
                 self._set_state("open", path)
                 try:
                     self._read_loop(ser, path)
@@ -242,8 +249,7 @@ class _Worker:
                 now = self._clock()
                 frames = self.driver.parser.frames
                 self._dispatch(feed(data, now), now)
-                if self.driver.parser.frames != frames:
-                    self._last_good = now
+                self._win[0] += self.driver.parser.frames - frames
             self._update_noisy()
             if check_path and time.monotonic() >= next_check:
                 next_check = time.monotonic() + PATH_CHECK_S
@@ -251,18 +257,21 @@ class _Worker:
                     raise serial.SerialException(f"{path} vanished")
 
     def _update_noisy(self) -> None:
-        now = self._clock()
-        bad_recent = now - self._last_bad < NOISY_WINDOW_S
-        good_recent = now - self._last_good < NOISY_WINDOW_S
-        if self.state == "open" and bad_recent and not good_recent:
+        """``noisy`` when most frames of the last few seconds were rejected."""
+        t = time.monotonic()
+        if t - self._win_start >= NOISY_WINDOW_S:
+            self._prev, self._win, self._win_start = self._win, [0, 0], t
+        good = self._win[0] + self._prev[0]
+        bad = self._win[1] + self._prev[1]
+        if self.state == "open" and bad >= 3 and bad > 2 * good:
             p = self.driver.parser
             counts = ", ".join(f"{k}={v}" for k, v in sorted(p.errors.items()))
             self._set_state(
                 "noisy",
-                f"only rejected frames ({counts}): wrong driver or baud rate?",
+                f"mostly rejected frames ({counts}): wrong driver or baud rate?",
                 logging.WARNING,
             )
-        elif self.state == "noisy" and good_recent:
+        elif self.state == "noisy" and good > 0 and bad <= good:
             self._set_state("open", self.port)
 
     def _dispatch(self, results: Sequence[object], now: float) -> None:
@@ -271,7 +280,7 @@ class _Worker:
         count = self.driver.parser.rejected - sum(isinstance(r, FrameError) for r in results)
         for r in results:
             if isinstance(r, FrameError):
-                self._last_bad = now
+                self._win[1] += 1
                 count += 1
                 self._send(RejectedFrame(name, r.reason, r.detail, count, now))
             else:
