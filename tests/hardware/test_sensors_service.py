@@ -1,0 +1,161 @@
+"""The kiosk's SensorsService: UI-thread delivery, pseudonymous card logins, live HR, status rows."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import stat
+import threading
+import time
+
+from hardware.drivers import cms50d, rdm6300
+from hardware.sim import PtyPort
+from kiosk.config import parse_config
+from kiosk.services.sensors_service import (
+    SensorsService,
+    load_or_create_salt,
+    needs_simulators,
+    pseudonymous_id,
+)
+
+
+class UiThread:
+    """Stands in for Kivy's Clock: ``post`` queues, ``run_for`` executes on this thread."""
+
+    def __init__(self):
+        self.q: queue.Queue = queue.Queue()
+        self.ident = threading.get_ident()
+
+    def post(self, fn):
+        self.q.put(fn)
+
+    def run_until(self, pred, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.q.get(timeout=0.02)()
+            except queue.Empty:
+                pass
+            if pred():
+                return True
+        return pred()
+
+
+def config(text):
+    return parse_config(text)
+
+
+def device_cfg(port, driver, name="dev", extra=""):
+    return config(
+        f'[sensors]\nsimulate = "never"\n{extra}\n[[sensors.devices]]\n'
+        f'name = "{name}"\ndriver = "{driver}"\nport = "{port}"\n'
+    )
+
+
+def test_card_tap_gives_one_pseudonymous_login_on_the_ui_thread(tmp_path):
+    port = PtyPort(tmp_path / "reader")
+    ui = UiThread()
+    svc = SensorsService(device_cfg(port.path, "rdm6300", "cards"), post=ui.post, data=tmp_path)
+    logins, threads, readings = [], [], []
+    svc.on_card = lambda pid: (logins.append(pid), threads.append(threading.get_ident()))
+    svc.on_reading = readings.append
+    svc.start()
+    try:
+        assert ui.run_until(lambda: svc.devices()[0].state == "open")
+        frame = rdm6300.encode_frame("0A00BC614E")
+        for _ in range(20):  # held still for 2 s
+            port.write(frame)
+            time.sleep(0.1)
+        assert ui.run_until(lambda: len(logins) >= 1)
+        ui.run_until(lambda: False, timeout=0.3)
+        assert len(logins) == 1
+        assert re.fullmatch(r"card-[0-9a-f]{32}", logins[0])
+        assert threads == [ui.ident]
+        # the raw card number reaches neither the callbacks nor the status page
+        assert all("BC614E" not in str(r.value) for r in readings)
+        rows = svc.status()
+        assert "BC614E" not in repr(rows)
+        assert rows[0].state == "ok" and rows[0].extra["driver"] == "rdm6300"
+        assert rows[0].extra["readings"] == "1"
+        # same card, same kiosk: same ID after a restart (the salt is kept)
+        salt = load_or_create_salt(svc.cfg, tmp_path)
+        assert logins[0] == pseudonymous_id("0A00BC614E", salt)
+    finally:
+        svc.stop()
+        port.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("sensor:")]
+
+
+def test_salt_made_once_kept_private_and_overridable(tmp_path):
+    cfg = config("")
+    a = load_or_create_salt(cfg, tmp_path)
+    b = load_or_create_salt(cfg, tmp_path)
+    path = tmp_path / "sensors" / "card-salt"
+    assert a == b and len(a) == 64
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    other = load_or_create_salt(config(""), tmp_path / "elsewhere")
+    assert pseudonymous_id("0A00BC614E", a) != pseudonymous_id("0A00BC614E", other)
+    fixed = config('[sensors]\ncard_salt = "from-config"\n')
+    assert load_or_create_salt(fixed, tmp_path) == b"from-config"
+
+
+def test_live_heart_rate_and_finger_out(tmp_path):
+    port = PtyPort(tmp_path / "oxi")
+    ui = UiThread()
+    svc = SensorsService(device_cfg(port.path, "cms50d", "oxi"), post=ui.post, data=tmp_path)
+    svc.start()
+    try:
+        assert ui.run_until(lambda: svc.devices()[0].state == "open")
+        assert svc.heart_rate is None
+        port.write(cms50d.encode_frame(cms50d.OxiFrame(signal=7, pulse_rate=72, spo2=98)) * 5)
+        assert ui.run_until(lambda: svc.heart_rate == 72.0 and svc.spo2 == 98.0)
+        port.write(cms50d.encode_frame(cms50d.OxiFrame(probe_error=True)) * 5)
+        assert ui.run_until(lambda: svc.heart_rate is None and svc.spo2 is None)
+        assert svc.latest("finger").value == "out"
+    finally:
+        svc.stop()
+        port.close()
+
+
+def test_simulators_when_nothing_is_present(tmp_path):
+    missing = tmp_path / "no-such-port"
+    cfg = config(
+        f'[[sensors.devices]]\nname = "oxi"\ndriver = "cms50d"\nport = "{missing}"\n'
+    )
+    assert needs_simulators(cfg)
+    assert not needs_simulators(config('[sensors]\nsimulate = "never"\n'))
+    assert needs_simulators(config('[sensors]\nsimulate = "always"\n'))
+    with PtyPort(tmp_path / "here") as port:
+        present = config(
+            f'[[sensors.devices]]\nname = "oxi"\ndriver = "cms50d"\nport = "{port.path}"\n'
+        )
+        assert not needs_simulators(present)
+
+    ui = UiThread()
+    svc = SensorsService(cfg, post=ui.post, data=tmp_path, sim_seed=5)
+    got = []
+    svc.on_reading = got.append
+    svc.start()
+    try:
+        sims = svc.simulated_paths
+        assert sorted(sims) == ["cms50d", "rdm6300", "scale", "station"]
+        assert ui.run_until(lambda: {r.device for r in got} >= {"sim-scale", "sim-cms50d"})
+        rows = {r.name: r for r in svc.status()}
+        assert rows["oxi"].state == "unavailable" and "not present" in rows["oxi"].detail
+        for name in ("sim-rdm6300", "sim-cms50d", "sim-scale", "sim-station"):
+            assert rows[name].state == "ok" and rows[name].extra["simulated"] == "yes"
+    finally:
+        svc.stop()
+    assert all(not os.path.exists(p) for p in sims.values())
+    assert not [t for t in threading.enumerate() if t.name.startswith(("sensor:", "sim:"))]
+
+
+def test_no_devices_row(tmp_path):
+    svc = SensorsService(config('[sensors]\nsimulate = "never"\n'), data=tmp_path)
+    svc.start()
+    try:
+        rows = svc.status()
+        assert len(rows) == 1 and rows[0].state == "unavailable" and rows[0].area == "sensors"
+    finally:
+        svc.stop()
