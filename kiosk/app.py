@@ -37,12 +37,18 @@ from kiosk.screens.pin import PinScreen
 from kiosk.screens.records import RecordsScreen
 from kiosk.services.base import Service, StatusRow
 from kiosk.texts import STATUS_AREAS, TITLES
+from kiosk.widgets.exercise_thumb import ExerciseThumb  # noqa: F401  (registers for kv)
+from kiosk.widgets.movement_chart import MovementChart  # noqa: F401
+from kiosk.widgets.pose_view import PoseView  # noqa: F401
+from kiosk.widgets.progress_ring import ProgressRing  # noqa: F401
 
 log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).parent / "kv"
 KV_FILES = ["widgets.kv", "shell.kv", "attract.kv", "home.kv", "feature.kv", "records.kv",
-            "pin.kv", "maintainer.kv"]
+            "pin.kv", "maintainer.kv", "choose.kv", "coach.kv", "summary.kv"]
+# Screens that "back" skips: going back into them would restart what just ended.
+NO_BACK = {"pin", "coach"}
 
 PIN_MAX_ATTEMPTS = 5
 PIN_LOCKOUT_S = 60.0
@@ -160,7 +166,7 @@ class KioskApp(App):
         self.bind(lang=lambda *_: self._update_texts(),
                   resident_id=lambda *_: self._update_texts(),
                   visit_active=lambda *_: self._update_texts())
-        Clock.schedule_interval(self._tick, 1.0)
+        self._tick_event = Clock.schedule_interval(self._tick, 1.0)
         self._tick(0)
         return shell
 
@@ -171,8 +177,15 @@ class KioskApp(App):
                 svc.start()
             except Exception:  # a broken part must not stop the kiosk
                 log.exception("service %s failed to start", getattr(svc, "name", svc))
+        sensors = self.service("sensors")
+        if sensors is not None:
+            sensors.on_card = self.on_card
+            sensors.on_reading = self.on_reading
+        if self.service("store") is not None and self.records_provider is None:
+            self.records_provider = self._records_from_store
 
     def on_stop(self) -> None:
+        self._tick_event.cancel()
         for svc in self.services:
             try:
                 svc.stop()
@@ -204,7 +217,7 @@ class KioskApp(App):
     def back(self) -> None:
         while self._history:
             prev = self._history.pop()
-            if prev not in ("pin",):
+            if prev not in NO_BACK:
                 self.sm.current = prev
                 return
         self.go_home()
@@ -242,6 +255,7 @@ class KioskApp(App):
         else:
             self.greeting = self.t("Welcome! What would you like to do?", self.lang)
         self._update_clock()
+        self._update_vitals()
 
     def _tick(self, _dt: float) -> None:
         self._update_clock()
@@ -347,8 +361,60 @@ class KioskApp(App):
         """The running service called ``name`` (store, sync, sensors, vision), or None."""
         return next((s for s in self.services if getattr(s, "name", None) == name), None)
 
+    # ----- sensors ---------------------------------------------------------------------
+    def on_card(self, pseudonymous_id: str) -> None:
+        """A resident card was tapped (UI thread). Logs in from the attract or home screen."""
+        if self.sm.current in ("attract", "home"):
+            log.info("resident card login")
+            self.start_visit(resident_id=pseudonymous_id)
+
+    def on_reading(self, reading: Any) -> None:
+        if reading.kind in ("heart_rate", "spo2", "finger"):
+            self._update_vitals()
+
+    def _update_vitals(self) -> None:
+        sensors = self.service("sensors")
+        hr = sensors.heart_rate if sensors is not None else None
+        spo2 = sensors.spo2 if sensors is not None else None
+        parts = []
+        if hr is not None:
+            parts.append(self.t("♥ Heart rate {bpm}", self.lang, bpm=int(hr)))
+        if spo2 is not None:
+            parts.append(self.t("Blood oxygen {spo2}%", self.lang, spo2=int(spo2)))
+        self.vitals_text = "   ".join(parts) if self.visit_active else ""
+
     # ----- records -----------------------------------------------------------------
     def records_for_resident(self) -> list[str]:
         if not self.resident_id or self.records_provider is None:
             return []
-        return self.records_provider(self.resident_id, self.lang)
+        try:
+            return self.records_provider(self.resident_id, self.lang)
+        except Exception:  # a broken store must not break the screen
+            log.exception("could not read records")
+            return []
+
+    def _records_from_store(self, resident: str, lang: str) -> list[str]:
+        from datetime import timedelta
+
+        from kiosk.i18n import pick
+
+        store = self.service("store")
+        if store is None or not store.available:
+            return []
+        titles = self._exercise_titles()
+        lines = []
+        for rec in store.store.recent("exercise_session", limit=30, resident=resident):
+            when = rec.ended_at + timedelta(minutes=rec.utc_offset_min)
+            name = pick(titles.get(rec.exercise, {"en": rec.exercise}), lang)
+            unit = "{n} seconds" if rec.target.kind == "seconds" else "{n} times"
+            lines.append(self.t("{when}  {exercise}  {amount}", lang,
+                                when=when.strftime("%Y-%m-%d %H:%M"), exercise=name,
+                                amount=self.t(unit, lang, n=rec.repetitions)))
+        return lines
+
+    def _exercise_titles(self) -> dict[str, dict[str, str]]:
+        if not hasattr(self, "_titles_cache"):
+            from vision.exercises import load_exercises
+
+            self._titles_cache = {n: s.title for n, s in load_exercises().items()}
+        return self._titles_cache

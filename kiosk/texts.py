@@ -14,6 +14,8 @@ TITLES: dict[str, str] = {
     "records": "My records",
     "pin": "Maintainer",
     "maintainer": "Maintainer",
+    "coach": "Exercise",
+    "summary": "Your results",
 }
 
 # Parts of the kiosk the status page always lists; a part no service reports on

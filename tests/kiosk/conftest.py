@@ -51,7 +51,6 @@ def kiosk_ui(tmp_path_factory):
     ui.pump(0.5)
     yield ui
     app.stop()
-    ui.pump(0.1)
     if vd is not None:
         vd.stop()
 

@@ -37,7 +37,8 @@ def test_catalogue_covers_every_text_on_screen(lang):
 
 def test_chinese_differs_from_english_for_every_entry():
     zh = i18n.parse_po(i18n.po_path("zh_CN").read_text(encoding="utf-8"))
-    same = [k for k, v in zh.items() if k and v == k and re.search("[A-Za-z]{3}", k)]
+    same = [k for k, v in zh.items()
+            if k and v == k and re.search("[A-Za-z]{3}", re.sub(r"\{[a-z_]+\}", "", k))]
     assert not same, f"untranslated in zh_CN: {same}"
 
 
