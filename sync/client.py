@@ -107,7 +107,7 @@ class _GiveUp(Exception):
 
 
 def _iso_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

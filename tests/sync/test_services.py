@@ -1,0 +1,157 @@
+"""Kiosk-side glue: the store and sync services built from a config, and ``kiosk sync``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import Config, KioskSection, SyncSection
+from kiosk.services.store_service import StoreService
+from kiosk.services.sync_service import SyncService
+from sync.client import SyncReport
+from sync.records import RecordError
+from sync.store import Store
+from tests.sync.conftest import LiveServer
+from tests.sync.helpers import REPO, free_port, session
+
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+def make_config(data: Path, url: str, **sync: object) -> Config:
+    return Config(
+        kiosk=KioskSection(id="k1", data_dir=str(data)),
+        sync=SyncSection(
+            server_url=url,
+            max_attempts=2,
+            backoff_base_s=0.01,
+            backoff_max_s=0.05,
+            connect_timeout_s=1,
+            **sync,
+        ),
+    )
+
+
+@sqlite_only
+def test_services_save_sync_and_report_the_true_state(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    (tmp_path / "sync-token").write_text(live_server.tokens["k1"] + "\n")
+    cfg = make_config(tmp_path, live_server.url)
+    posted: list = []
+    stores = StoreService(cfg, post=lambda fn: posted.append(fn) or fn())
+    stores.start()
+    done = threading.Event()
+    results: list = []
+    stores.save_async(session(1), on_done=lambda err: (results.append(err), done.set()))
+    assert done.wait(10) and results == [None]
+    stores.save(session(2))
+    with pytest.raises(RecordError):
+        stores.save(session(3).to_json_dict() | {"duration_s": -5})
+    row = stores.status()[0]
+    assert row.area == "store" and row.state == "ok" and row.extra["waiting"] == "2"
+
+    reports: list[SyncReport] = []
+    syncs = SyncService(
+        cfg, stores, post=lambda fn: fn(), on_pass=reports.append, first_pass_delay_s=0.0
+    )
+    syncs.start()
+    try:
+        for _ in range(100):
+            if reports:
+                break
+            threading.Event().wait(0.05)
+        assert reports and reports[0].ok, reports
+        row = syncs.status()[0]
+        assert row.state == "ok" and row.extra["waiting"] == "0"
+        assert row.extra["last_success"] != "never" and row.extra["last_error"] == ""
+        assert live_server.db.count_records() == 2
+    finally:
+        syncs.stop()
+
+    # the server goes away: the status says so, with the time, and the record waits
+    stores.save(session(4))
+    down = SyncService(make_config(tmp_path, f"http://127.0.0.1:{free_port()}"), stores)
+    report = down.run_pass()
+    assert not report.ok
+    row = down.status()[0]
+    assert row.state == "error" and row.extra["waiting"] == "1"
+    assert row.extra["last_error_at"] and "ConnectionError" in row.extra["last_error"]
+    down.stop()
+    stores.stop()
+    # a restarted kiosk still knows the last error (persisted state)
+    fresh = SyncService(make_config(tmp_path, "http://127.0.0.1:9"), StoreService(cfg))
+    assert "ConnectionError" in fresh.status()[0].extra["last_error"]
+
+
+def test_store_service_shows_corrupt_file_warnings(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path, "http://127.0.0.1:9")
+    seg = tmp_path / "store" / "segments"
+    seg.mkdir(parents=True)
+    (seg / "seg-2026-01-000001.json").write_text("{broken")
+    svc = StoreService(cfg)
+    svc.start()
+    try:
+        rows = svc.status()
+        assert rows[0].state == "warning"
+        assert any("moved aside" in r.detail for r in rows[1:])
+    finally:
+        svc.stop()
+
+
+def test_no_token_is_an_error_row(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path, "http://127.0.0.1:9")
+    svc = SyncService(cfg, StoreService(cfg))
+    assert svc.status()[0].state == "error" and "token" in svc.status()[0].detail
+    off = SyncService(make_config(tmp_path, "http://127.0.0.1:9", enabled=False), StoreService(cfg))
+    assert off.status()[0].state == "unavailable"
+
+
+def _kiosk(args: list[str], cfg: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args, "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=60,
+    )
+
+
+@sqlite_only
+def test_kiosk_sync_command(live_server: LiveServer, tmp_path: Path) -> None:
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(
+        f'[kiosk]\nid = "k1"\ndata_dir = "{tmp_path}"\n'
+        f'[sync]\nserver_url = "{live_server.url}"\ntoken = "{live_server.tokens["k1"]}"\n'
+    )
+    with Store(tmp_path / "store") as s:
+        s.save_many(session(i) for i in range(7))
+        busy = _kiosk(["sync"], cfg)  # the kiosk holds the store
+        assert busy.returncode == 1 and "in use" in busy.stderr
+    out = _kiosk(["sync"], cfg)
+    assert out.returncode == 0, out.stderr
+    assert "syncing 7 waiting" in out.stdout and "7 acknowledged (7 new" in out.stdout
+    assert "0 waiting" in out.stdout
+    assert live_server.db.count_records() == 7
+    status = _kiosk(["sync", "--status", "--json"], cfg)
+    assert status.returncode == 0 and '"waiting": 0' in status.stdout
+
+
+def test_kiosk_sync_command_reports_a_dead_server(tmp_path: Path) -> None:
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(
+        f'[kiosk]\nid = "k1"\ndata_dir = "{tmp_path}"\n'
+        f'[sync]\nserver_url = "http://127.0.0.1:{free_port()}"\ntoken = "x"\n'
+        "max_attempts = 1\n"
+    )
+    with Store(tmp_path / "store") as s:
+        s.save(session(1))
+    out = _kiosk(["sync", "--json"], cfg)
+    assert out.returncode == 1
+    assert '"error": "ConnectionError' in out.stdout and '"waiting": 1' in out.stdout
