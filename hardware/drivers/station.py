@@ -157,8 +157,9 @@ class StationDriver(Driver):
     name: ClassVar[str] = "station"
     description: ClassVar[str] = "Station equipment, `$KIND,field,...*HH` (docs/station-protocol.md)"
     default_baudrate: ClassVar[int] = 115200
-    frame_bytes: ClassVar[int] = 20
-    native_frames_per_s: ClassVar[float] = 2.0
+    frame_bytes: ClassVar[int] = 16
+    """The shortest real sentence (``$BIKE,62,85*0C\r\n``): the highest frame rate."""
+    native_frames_per_s: ClassVar[float] = 1.0
 
     @classmethod
     def make_parser(cls) -> StationParser:
