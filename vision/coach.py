@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter as _Counter
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,8 @@ CUE_GAP_S = 3.0
 """At most one cue per this time."""
 REST_DEBOUNCE_S = 0.25
 """A movement that comes back to rest without reaching the peak ends only after this long at rest."""
+MOTION_WINDOW_S = 0.2
+"""Window over which the hip-centre speed is measured for the ready pose."""
 SIDE_SWITCH_MARGIN = 0.15
 """The better-visible side is only switched when the other is this much more visible."""
 FINISH_RETURN = 2 / 3
@@ -220,8 +223,9 @@ class Coach:
         self._prev_raw: tuple[float, np.ndarray, float] | None = None
         self._jump_until = -1.0
         self._others_until = -1.0
-        self._motion = 0.0
-        self._prev_centre: tuple[float, np.ndarray] | None = None
+        self._motion = math.inf
+        """Hip-centre speed in torso lengths per second (inf = not measured yet)."""
+        self._centres: deque[tuple[float, np.ndarray, float]] = deque()
         self._last_cue_t = -1e9
         self._cue_times: dict[str, float] = {}
         self._t0: float | None = None
@@ -235,6 +239,8 @@ class Coach:
         self._flag_counts: _Counter[str] = _Counter()
         self._side: str | None = None
         self._rest_seen: float | None = None
+        self._rest_ref = float("nan")
+        """The most rest-like value since the person came to rest (range-of-motion check)."""
         self._last_value = float("nan")
         self._filter.reset()
 
@@ -244,7 +250,8 @@ class Coach:
             self._abort(to="need_rest")
         self._filter.reset()
         self._prev_raw = None
-        self._prev_centre = None
+        self._centres.clear()
+        self._motion = math.inf
 
     # -- helpers -----------------------------------------------------------------
     def _measure(self, body: Body) -> dict[str, tuple[float, float, float, float]]:
@@ -375,7 +382,7 @@ class Coach:
             if jumped:
                 self._jump_until = t + 2.0
                 self._filter.reset()
-                self._prev_centre = None
+                self._centres.clear()
             lm = self._filter(raw, t)
             body = Body.from_landmarks(lm, self.aspect, self._filter.world(world, t))
             meas = self._measure(body)
@@ -383,19 +390,11 @@ class Coach:
             value = v
             valid = (self._groups_visible(lm) and vis >= MIN_VISIBILITY and not math.isnan(v)
                      and self._plausible(body))
-            centre = body.p[[L_HIP, R_HIP]].mean(axis=0)
-            hips_seen = bool((lm[[L_HIP, R_HIP], 3] >= MIN_VISIBILITY).any())
-            if not hips_seen:
-                self._prev_centre = None
-            elif self._prev_centre is not None and t > self._prev_centre[0]:
-                speed = float(np.linalg.norm(centre - self._prev_centre[1])) / body.torso() / (t - self._prev_centre[0])
-                a = min(1.0, (t - self._prev_centre[0]) / 0.3)
-                self._motion += a * (speed - self._motion)
-            if hips_seen:
-                self._prev_centre = (t, centre)
+            self._update_motion(t, raw)
         else:
             self._prev_raw = None
-            self._prev_centre = None
+            self._centres.clear()
+            self._motion = math.inf
 
         rep: RepEvent | None = None
         if jumped or t < self._jump_until:
@@ -439,6 +438,33 @@ class Coach:
             others=t < self._others_until, valid=valid,
         )
 
+    def _update_motion(self, t: float, raw: np.ndarray) -> None:
+        """Sideways hip-centre speed (torso lengths per second) over the last ``MOTION_WINDOW_S``.
+
+        Measured on the raw landmarks over a window (not frame to frame, which
+        is all jitter, and not on the filtered ones, which lag when a person
+        appears). Sideways only: walking into position moves the hips across
+        the picture (a slow walk, 0.6 m/s, is over 1 torso length per second),
+        while squatting, jumping or raising the arms moves them up and down.
+        """
+        vis = np.nan_to_num(raw[:, 3])
+        core = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP]
+        if vis[core].min() < MIN_VISIBILITY:
+            self._centres.clear()
+            self._motion = math.inf
+            return
+        p = raw[:, :2] * np.array([self.aspect, 1.0])
+        centre = p[[L_HIP, R_HIP]].mean(axis=0)
+        torso = float(np.linalg.norm((p[L_SHOULDER] + p[R_SHOULDER]) / 2 - (p[L_HIP] + p[R_HIP]) / 2))
+        self._centres.append((t, centre, max(torso, 1e-4)))
+        while len(self._centres) > 2 and t - self._centres[1][0] >= MOTION_WINDOW_S:
+            self._centres.popleft()
+        t0, c0, _ = self._centres[0]
+        if t - t0 < MOTION_WINDOW_S - 0.01:
+            self._motion = math.inf  # not watched long enough to say the person is still
+            return
+        self._motion = abs(float(centre[0] - c0[0])) / torso / (t - t0)
+
     def _groups_visible(self, lm: np.ndarray) -> bool:
         """Every landmark group the exercise needs is visible on at least one side.
 
@@ -473,8 +499,6 @@ class Coach:
         self._rest_t = None
 
     def _ready_ok(self, meas: dict) -> bool:
-        if self._motion > self.spec.ready.max_motion:
-            return False
         for c in self.spec.ready.conditions:
             v, vis = self._value(meas, c.metric, c.side)
             if vis < MIN_VISIBILITY or not c.ok(v):
@@ -494,12 +518,16 @@ class Coach:
         at_rest = sig.at_rest(value)
         past_peak = sig.past_peak(value)
         if self.phase == "wait_ready":
+            # The ready pose must hold for hold_s, and the body must have stayed
+            # still over (the last part of) that time: walking in is not ready.
             if self._ready_ok(meas):
                 if self._ready_since is None:
                     self._ready_since = t
-                if t - self._ready_since >= self.spec.ready.hold_s:
+                if (t - self._ready_since >= self.spec.ready.hold_s - 1e-6
+                        and self._motion <= self.spec.ready.max_motion):
                     self.phase = "ready"
                     self._rest_t = t
+                    self._rest_ref = value
             else:
                 self._ready_since = None
             return None
@@ -507,12 +535,17 @@ class Coach:
             if at_rest:
                 self.phase = "ready"
                 self._rest_t = t
+                self._rest_ref = value
             return None
         if self.spec.kind == "hold":
             return self._step_hold(t, value, meas, at_rest, past_peak)
         if self.phase in ("ready", "returning"):
             if at_rest:
                 self._rest_t = t
+                if self.phase == "returning" or math.isnan(self._rest_ref):
+                    self._rest_ref = value
+                self._rest_ref = (max(self._rest_ref, value) if sig.direction == "down"
+                                  else min(self._rest_ref, value))
                 self.phase = "ready"
                 self._rep_frames = []
                 return None
@@ -538,13 +571,14 @@ class Coach:
                     if t - self._rest_seen >= REST_DEBOUNCE_S:
                         self.phase = "ready"
                         self._rest_t = t
+                        self._rest_ref = value
                         self._rep_frames = []
                     return None
                 self._rest_seen = None
                 if t - self._start_t > sig.max_rep_s:
                     self._abort(to="need_rest")
                     return None
-                if past_peak:
+                if past_peak and abs(value - self._rest_ref) >= sig.min_range:
                     self.phase = "peak"
                     if sig.count_at == "peak":
                         if t - self._start_t >= sig.min_rep_s:
@@ -555,6 +589,7 @@ class Coach:
             elif self.phase == "peak":
                 if at_rest:
                     self._rest_t = t
+                    self._rest_ref = value
                     if t - self._start_t >= sig.min_rep_s:
                         self.phase = "ready"
                         return self._count(t)

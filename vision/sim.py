@@ -199,7 +199,8 @@ class SimulatedPerson:
                  depth: float = 1.0, noise: float = 0.002, fps: float = 30.0,
                  lead_in_s: float = 1.5, tail_s: float = 1.5, seed: int = 0,
                  realtime: bool = True, yaw_deg: float = 25.0, width: int = 640,
-                 height: int = 480, render: bool = True, loop: bool = False):
+                 height: int = 480, render: bool = True, loop: bool = False,
+                 walk_in_s: float = 0.0):
         if exercise not in EXERCISES:
             raise ValueError(f"no simulation for exercise {exercise!r}")
         self.exercise = exercise
@@ -215,6 +216,8 @@ class SimulatedPerson:
         self.width, self.height = width, height
         self.render_frames = render
         self.loop = loop
+        self.walk_in_s = float(walk_in_s)
+        """Walk in from the side during the first seconds of the lead-in (tests, demos)."""
         self._rng = np.random.default_rng(seed)
         self._i = 0
         self._t0: float | None = None
@@ -242,10 +245,26 @@ class SimulatedPerson:
             return max(0.0, s), rep
         return 0.5 - 0.5 * math.cos(2 * math.pi * u), rep
 
+    def _walking(self, t: float) -> bool:
+        return t < min(self.walk_in_s, self.lead_in_s)
+
     def world_at(self, t: float) -> np.ndarray:
-        s, rep = self.phase_at(t)
-        pose = _pose_for(self.exercise, s, rep, self.depth)
-        J = _skeleton(pose)
+        if self._walking(t):
+            # a walking gait: legs swing (about 1 stride per second), knees bend in swing
+            ph = 2 * math.pi * t / 1.0
+            sw = math.sin(ph)
+            pose = Pose3D(hip_l=max(0.0, 30 * sw), knee_l=max(0.0, 60 * sw),
+                          hip_r=max(0.0, -30 * sw), knee_r=max(0.0, -60 * sw),
+                          abd_l=10 + 8 * max(0.0, -sw), abd_r=10 + 8 * max(0.0, sw))
+            if self.exercise == "sit_to_stand":
+                pose = Pose3D(hip_l=max(0.0, 30 * sw), knee_l=max(0.0, 60 * sw),
+                              hip_r=max(0.0, -30 * sw), knee_r=max(0.0, -60 * sw))
+            J = _skeleton(pose)
+            J[:, 0] -= 1.6 * (1 - t / self.walk_in_s)  # from the left edge to the middle
+        else:
+            s, rep = self.phase_at(t)
+            pose = _pose_for(self.exercise, s, rep, self.depth)
+            J = _skeleton(pose)
         c, sn = math.cos(self.yaw), math.sin(self.yaw)
         x, z = J[:, 0].copy(), J[:, 2].copy()
         J[:, 0] = c * x + sn * z
@@ -260,7 +279,8 @@ class SimulatedPerson:
         lm[:, 0] = 0.5 + J[:, 0] * SCALE / aspect
         lm[:, 1] = 0.9 + J[:, 1] * SCALE
         lm[:, 2] = J[:, 2] * SCALE
-        lm[:, 3] = 0.98
+        inside = (lm[:, 0] > 0) & (lm[:, 0] < 1) & (lm[:, 1] > 0) & (lm[:, 1] < 1)
+        lm[:, 3] = np.where(inside, 0.98, 0.05)  # out of the picture: not visible, as the model says
         if self.noise > 0:
             lm[:, :2] += self._rng.normal(0.0, self.noise, size=(33, 2))
         hip_c = (J[23] + J[24]) / 2

@@ -65,6 +65,9 @@ class SignalSpec:
     count_at: Literal["return", "peak"] = "return"
     range: tuple[float, float] = (0.0, 180.0)
     unit: str = "deg"
+    min_range: float = 0.0
+    """A repetition must also move this far from the value the person rested at
+    (range of motion; 0 = the rest..peak gap)."""
 
     def at_rest(self, v: float) -> bool:
         return v >= self.rest if self.direction == "down" else v <= self.rest
@@ -216,7 +219,7 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
     if not isinstance(s, dict):
         raise ExerciseError("signal: missing table")
     _check_keys(s, {"metric", "side", "direction", "rest", "peak", "min_rep_s", "max_rep_s",
-                    "count_at", "range", "unit"}, "signal")
+                    "count_at", "range", "unit", "min_range"}, "signal")
     m, side = _metric(s, "signal")
     direction = s.get("direction")
     if direction not in ("up", "down"):
@@ -236,8 +239,12 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
     max_rep = _num(s, "max_rep_s", "signal", 12.0)
     if not 0 < min_rep < max_rep:
         raise ExerciseError("signal: need 0 < min_rep_s < max_rep_s")
+    min_range = _num(s, "min_range", "signal", 0.0)
+    if min_range < 0:
+        raise ExerciseError("signal.min_range: must not be negative")
     signal = SignalSpec(m, side, direction, rest, peak, min_rep, max_rep, count_at,
-                        (float(rng[0]), float(rng[1])), str(s.get("unit", "deg")))
+                        (float(rng[0]), float(rng[1])), str(s.get("unit", "deg")),
+                        max(min_range, abs(rest - peak)))
 
     r = data.get("ready", {})
     if not isinstance(r, dict):
