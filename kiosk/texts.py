@@ -22,6 +22,7 @@ TITLES: dict[str, str] = {
 # yet is shown as "not yet available" rather than silently missing.
 STATUS_AREAS: dict[str, str] = {
     "camera": "Camera",
+    "vision": "Pose model",
     "sensors": "Serial devices",
     "store": "Store",
     "sync": "Sync",

@@ -44,12 +44,14 @@ class Utterance:
 
 
 def _run(cmd: list[str], timeout: float) -> bool:
+    """Run a player; False when it failed (espeak-ng exits 0 even without a sound device,
+    but says ``error:`` on stderr)."""
     try:
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=timeout, check=True)
-        return True
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              timeout=timeout, check=True)
     except (OSError, subprocess.SubprocessError):
         return False
+    return b"error:" not in done.stderr
 
 
 class Voice:
