@@ -200,7 +200,7 @@ class SimulatedPerson:
                  lead_in_s: float = 1.5, tail_s: float = 1.5, seed: int = 0,
                  realtime: bool = True, yaw_deg: float = 25.0, width: int = 640,
                  height: int = 480, render: bool = True, loop: bool = False,
-                 walk_in_s: float = 0.0):
+                 walk_in_s: float = 0.0, profile=None):
         if exercise not in EXERCISES:
             raise ValueError(f"no simulation for exercise {exercise!r}")
         self.exercise = exercise
@@ -216,6 +216,8 @@ class SimulatedPerson:
         self.width, self.height = width, height
         self.render_frames = render
         self.loop = loop
+        self.profile = profile
+        """Optional ``t -> (s, rep)`` replacing the regular repetitions (tests of odd movements)."""
         self.walk_in_s = float(walk_in_s)
         """Walk in from the side during the first seconds of the lead-in (tests, demos)."""
         self._rng = np.random.default_rng(seed)
@@ -234,6 +236,8 @@ class SimulatedPerson:
     # -- the motion ----------------------------------------------------------------
     def phase_at(self, t: float) -> tuple[float, int]:
         """(s, rep index) at time t: s = 0 at rest, 1 at the far end."""
+        if self.profile is not None:
+            return self.profile(t)
         x = t - self.lead_in_s
         if x < 0 or x >= self.reps * self.period_s:
             return 0.0, max(0, min(self.reps - 1, int(x // self.period_s))) if x >= 0 else 0

@@ -1,0 +1,81 @@
+"""Exercises are data: the nine built-ins load; bad files are reported by name and skipped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vision.exercises import ExerciseError, load_exercises, load_exercises_with_errors, parse_exercise
+
+BUILTIN = {"squat", "sit_to_stand", "overhead_arm_raise", "lateral_raise", "lunge",
+           "knee_raise", "bicep_curl", "jumping_jack", "single_leg_stance"}
+
+
+def test_builtin_exercises_load_with_required_fields():
+    specs, errors = load_exercises_with_errors()
+    assert errors == []
+    assert set(specs) == BUILTIN
+    for s in specs.values():
+        assert set(s.title) == {"zh_CN", "en"} and all(s.title.values())
+        assert set(s.description) == {"zh_CN", "en"}
+        assert 1 <= s.difficulty <= 3
+        assert s.kind in ("reps", "hold")
+        assert s.default_target >= 1
+        assert s.signal.min_rep_s > 0
+        assert s.ready.conditions, f"{s.name} needs a ready pose"
+        for rule in s.form:
+            assert set(rule.cue) == {"zh_CN", "en"}
+        assert s.naive is not None
+    assert specs["single_leg_stance"].kind == "hold"
+    assert specs["squat"].signal.direction == "down"
+    # hysteresis: the peak threshold lies beyond the rest threshold
+    for s in specs.values():
+        sig = s.signal
+        assert (sig.peak < sig.rest) if sig.direction == "down" else (sig.peak > sig.rest)
+
+
+GOOD = Path(__file__).resolve().parents[2] / "vision" / "exercises" / "squat.toml"
+
+
+def _write(d: Path, name: str, text: str) -> Path:
+    p = d / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_bad_files_are_reported_by_name_and_skipped(tmp_path):
+    _write(tmp_path, "broken.toml", "name = 'x\n")
+    _write(tmp_path, "badmetric.toml", GOOD.read_text().replace('metric = "knee_angle"\nside = "best"\ndirection',
+                                                                  'metric = "elbow_wiggle"\nside = "best"\ndirection'))
+    _write(tmp_path, "nohysteresis.toml", GOOD.read_text().replace("peak = 120", "peak = 160")
+           .replace('name = "squat"', 'name = "squat2"'))
+    _write(tmp_path, "notext.toml", GOOD.read_text().replace('zh_CN = "深蹲"\n', "")
+           .replace('name = "squat"', 'name = "squat3"'))
+    _write(tmp_path, "march_fast.toml", GOOD.read_text().replace('name = "squat"', 'name = "deep_squat"'))
+    specs, errors = load_exercises_with_errors(tmp_path)
+    joined = "\n".join(errors)
+    for bad in ("broken.toml", "badmetric.toml", "nohysteresis.toml", "notext.toml"):
+        assert bad in joined
+    assert "elbow_wiggle" in joined
+    assert "hysteresis" in joined
+    assert "title.zh_CN" in joined
+    assert "deep_squat" in specs and BUILTIN <= set(specs)
+    assert len(errors) == 4
+
+
+def test_load_exercises_keeps_going_with_a_missing_dir(tmp_path):
+    specs = load_exercises(tmp_path / "nope")
+    assert set(specs) == BUILTIN
+    import vision.exercises as ex
+
+    assert any("not found" in e for e in ex.last_errors)
+
+
+def test_parse_rejects_unknown_keys():
+    import tomllib
+
+    data = tomllib.loads(GOOD.read_text())
+    data["colour"] = "red"
+    with pytest.raises(ExerciseError, match="colour"):
+        parse_exercise(data)
