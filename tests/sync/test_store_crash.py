@@ -62,10 +62,11 @@ def _read_all(r: int) -> str:
         chunks.append(b)
 
 
-def _wait_ready(r: int, timeout: float = 10.0) -> bytes:
+def _wait_ready(r: int, saves: int = 0, timeout: float = 20.0) -> bytes:
+    """Read until the child has opened the store and reported ``saves`` saves."""
     buf = b""
     deadline = time.monotonic() + timeout
-    while b"R\n" not in buf and b"E " not in buf:
+    while (b"R\n" not in buf or buf.count(b"S ") < saves) and b"E " not in buf:
         if time.monotonic() > deadline:
             raise TimeoutError("child did not open the store")
         b = os.read(r, 4096)
@@ -94,7 +95,8 @@ def test_sigkill_at_random_moments_loses_nothing_that_was_saved(tmp_path: Path) 
             # a quarter of the kills land anywhere from the start: open, recovery, first save
             time.sleep(rng.uniform(0, 0.05))
         else:
-            head = _wait_ready(r)
+            # on a busy machine a child may manage few saves: half the time let it save some
+            head = _wait_ready(r, saves=rng.randint(1, 12) if k % 2 else 0)
             time.sleep(rng.uniform(0, 0.03))
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
@@ -111,10 +113,18 @@ def test_sigkill_at_random_moments_loses_nothing_that_was_saved(tmp_path: Path) 
                 saved.add(line[2:])
         if k % 55 == 54:
             _verify(tmp_path, saved)
+    print(
+        f"\n{kills} SIGKILLs ({during_open} before the store had opened), "
+        f"{len(saved)} returned saves all intact"
+    )
     assert kills >= 200
     assert during_open > 0, "no kill landed while the store was opening"
     assert len(saved) > 1000, f"too few saves to mean anything: {len(saved)}"
     _verify(tmp_path, saved)
+    print(
+        f"\n{kills} SIGKILLs ({during_open} before the store had opened), "
+        f"{len(saved)} returned saves all intact"
+    )
 
 
 def _verify(store_dir: Path, saved: set[str]) -> None:
