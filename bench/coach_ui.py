@@ -67,7 +67,7 @@ def measure(loop, seconds: float, flips: list[float]) -> list[float]:  # type: i
     return samples
 
 
-def run_worker(app, loop, clip: Path, seconds: float):  # type: ignore[no-untyped-def]
+def run_worker(app, loop, clip: Path | str, seconds: float):  # type: ignore[no-untyped-def]
     from kivy.core.window import Window
 
     from vision.exercises import load_exercises
@@ -135,12 +135,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--source", default="",
+                        help="coach this source instead of the clip (e.g. 'sim:squat?reps=30'), "
+                             "to see the UI's own cost without the model")
     args = parser.parse_args()
     if not args.clip.exists():
         print(f"clip not found: {args.clip}", file=sys.stderr)
         return 2
     app, loop = start_app()
-    w_samples, lat, count, startup, w_frames = run_worker(app, loop, args.clip, args.seconds)
+    w_samples, lat, count, startup, w_frames = run_worker(app, loop, args.source or args.clip,
+                                                          args.seconds)
     p_samples, p_frames = run_plain(app, loop, args.clip, args.seconds)
     app.stop()
     ui_fps, plain_fps = median(w_samples), median(p_samples)

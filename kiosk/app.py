@@ -160,6 +160,8 @@ class KioskApp(App):
         Window.bind(size=self._on_resize, on_touch_down=self._on_any_touch,
                     on_key_down=self._on_any_key)
         self._on_resize(Window, Window.size)
+        Window.clearcolor = self.c("bg", self.hc)
+        self.bind(hc=lambda _a, hc: setattr(Window, "clearcolor", self.c("bg", hc)))
         self.sm.current = "attract"
         self._on_screen_changed(self.sm, "attract")
         self._update_texts()

@@ -36,6 +36,9 @@ def prepare(kivy_home: Path, window_size: tuple[int, int], fullscreen: bool = Fa
     Config.set("kivy", "pause_on_minimize", "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("kivy", "log_level", "warning")
+    # No multisampling: software GL (Mesa llvmpipe on kiosk boards and Xvfb) pays for
+    # every sample; the UI is flat shapes and text that do not need it.
+    Config.set("graphics", "multisamples", "0")
 
 
 def register_fonts(fonts: FontFiles) -> None:
