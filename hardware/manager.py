@@ -8,6 +8,9 @@ or vanishes it logs once, marks the device unavailable, retries with a short
 backoff and reopens it when it comes back, also under a new name when the
 device is matched by USB VID:PID and serial number. The sink is called on
 the reader thread; the kiosk service hands events to the UI thread.
+
+Raw traffic is logged at DEBUG level to ``hardware.raw.<device>`` (off by
+default; route that logger to its own rotating file when hunting a fault).
 """
 
 from __future__ import annotations
@@ -240,6 +243,7 @@ class _Worker:
         next_check = time.monotonic() + PATH_CHECK_S
         stop = self._stop
         feed = self.driver.feed
+        raw = logging.getLogger(f"hardware.raw.{self.spec.name}")
         while not stop.is_set():
             data = ser.read(ser.in_waiting or 1)
             if data:
@@ -247,6 +251,8 @@ class _Worker:
                 if more:
                     data += ser.read(more)
                 now = self._clock()
+                if raw.isEnabledFor(logging.DEBUG):
+                    raw.debug("%s", data.hex(" "))
                 frames = self.driver.parser.frames
                 self._dispatch(feed(data, now), now)
                 self._win[0] += self.driver.parser.frames - frames

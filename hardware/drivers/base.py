@@ -103,12 +103,19 @@ class LineParser(BaseParser):
         search = _EOL.search
         while i < n:
             m = search(data, i)
-            end = m.start() if m else n
-            if end > i:
-                self._append(data[i:end])
             if m is None:
+                self._append(data[i:])
                 break
-            self._line_done()
+            end = m.start()
+            if not self._buf and not self._trimmed and end - i <= self.MAX_LINE:
+                # fast path: a whole line inside this read (same result as the slow path)
+                line = data[i:end]
+                if line.strip():
+                    self._split_line(line, complete=True)
+            else:
+                if end > i:
+                    self._append(data[i:end])
+                self._line_done()
             i = end + 1
         return self._take()
 

@@ -43,6 +43,7 @@ PULSE_RANGE = (25, 250)
 SPO2_RANGE = (50, 100)
 
 _SYNC = re.compile(rb"[\x80-\xff]")
+_FRAME = re.compile(rb"[\x80-\xff][\x00-\x7f]{4}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,19 +93,6 @@ def encode_frame(f: OxiFrame) -> bytes:
     return bytes((b1, f.pleth & 0x7F, b3, f.pulse_rate & 0x7F, f.spo2 & 0x7F))
 
 
-def frame_key(f: OxiFrame) -> tuple[int, int] | str | None:
-    """What a frame says: ``(pulse, spo2)``, ``"out"``, ``"searching"``, or None if implausible."""
-    if f.probe_error:
-        return "out"
-    if f.searching or f.searching_too_long:
-        return "searching"
-    if f.pulse_rate in (0, NO_PULSE) or f.spo2 in (0, NO_SPO2):
-        return "searching"
-    if PULSE_RANGE[0] <= f.pulse_rate <= PULSE_RANGE[1] and SPO2_RANGE[0] <= f.spo2 <= SPO2_RANGE[1]:
-        return (f.pulse_rate, f.spo2)
-    return None
-
-
 class Cms50dParser(BaseParser):
     """Incremental parser; resynchronises on every byte with bit 7 set."""
 
@@ -117,13 +105,13 @@ class Cms50dParser(BaseParser):
         self._shown: tuple[int, int] | None = None
         self._finger: str | None = None
         self._since = 0
-        self.last: OxiFrame | None = None
-        """The last well-formed frame (signal strength, pleth, flags) for a status display."""
+        self._last_raw: bytes | None = None
 
     def feed(self, data: bytes) -> list[ParseResult]:
         i, n = 0, len(data)
         fr = self._frame
         search = _SYNC.search
+        whole = _FRAME.match
         while i < n:
             if not self._in_frame:
                 m = search(data, i)
@@ -136,6 +124,10 @@ class Cms50dParser(BaseParser):
                     self._noise(data[i:j])
                     self._run = 0
                 self._end_noise()
+                if whole(data, j):  # fast path: a complete frame is right here
+                    self._frame_done(data[j : j + FRAME_LEN])
+                    i = j + FRAME_LEN
+                    continue
                 self._in_frame = True
                 fr.clear()
                 fr.append(data[j])
@@ -158,21 +150,38 @@ class Cms50dParser(BaseParser):
                 self._frame_done(bytes(fr))
         return self._take()
 
+    @property
+    def last(self) -> OxiFrame | None:
+        """The last well-formed frame (signal strength, pleth, flags) for a status display."""
+        if self._last_raw is None:
+            return None
+        f = decode_frame(self._last_raw)
+        return f if isinstance(f, OxiFrame) else None
+
     def _frame_done(self, raw: bytes) -> None:
-        f = decode_frame(raw)
-        if isinstance(f, tuple):  # cannot happen after framing; kept for safety
-            self._reject(f[0], f[1], raw)
-            self._run = 0
-            return
-        key = frame_key(f)
-        if key is None:
-            self._reject(
-                "implausible", f"pulse {f.pulse_rate} / SpO2 {f.spo2} without a flag", raw
-            )
-            self._run = 0
-            return
+        """One well-framed frame: what it says (a value, ``out``, ``searching``), then confirm.
+
+        The hot path: fields are read straight from the bytes (see ``decode_frame``
+        for the layout); frames without a flag but with values outside
+        ``PULSE_RANGE``/``SPO2_RANGE`` are rejected as ``implausible``.
+        """
+        b1, _, b3, b4, b5 = raw
+        if b3 & 0x10:
+            key: tuple[int, int] | str = "out"
+        elif b3 & 0x20 or b1 & 0x10:
+            key = "searching"
+        else:
+            pulse = ((b3 & 0x40) << 1) | b4
+            if pulse in (0, NO_PULSE) or b5 in (0, NO_SPO2):
+                key = "searching"
+            elif PULSE_RANGE[0] <= pulse <= PULSE_RANGE[1] and SPO2_RANGE[0] <= b5 <= SPO2_RANGE[1]:
+                key = (pulse, b5)
+            else:
+                self._reject("implausible", f"pulse {pulse} / SpO2 {b5} without a flag", raw)
+                self._run = 0
+                return
         self.frames += 1
-        self.last = f
+        self._last_raw = raw
         self._since += 1
         if key == self._cand:
             self._run += 1

@@ -105,21 +105,31 @@ class PtyPort:
         return off
 
     def pending(self) -> int:
-        """Bytes written that the host has not read yet."""
+        """Bytes written that wait in the host's input queue.
+
+        Bytes still in the kernel's pty flip buffer (for a few milliseconds after a
+        write) are not counted yet; ``drain`` allows for that.
+        """
         with self._lock:
             if self._slave is None:
                 return 0
             buf = fcntl.ioctl(self._slave, termios.TIOCINQ, b"\0\0\0\0")
             return int(struct.unpack("i", buf)[0])
 
-    def drain(self, timeout: float = 1.0) -> bool:
-        """Wait until the host has read everything written; False on timeout."""
+    def drain(self, timeout: float = 2.0, settle: float = 0.03) -> bool:
+        """Wait until the host has read everything written (the queue stays empty for
+        ``settle`` seconds); False on timeout."""
         deadline = time.monotonic() + timeout
-        while self.pending():
-            if time.monotonic() > deadline:
-                return False
+        empty_since: float | None = None
+        while time.monotonic() < deadline:
+            if self.pending():
+                empty_since = None
+            elif empty_since is None:
+                empty_since = time.monotonic()
+            elif time.monotonic() - empty_since >= settle:
+                return True
             time.sleep(0.002)
-        return True
+        return False
 
     def __enter__(self) -> PtyPort:
         return self

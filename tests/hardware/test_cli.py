@@ -44,19 +44,34 @@ def clean_env(tmp_path):
 
 
 class Lines:
-    """Read a process's stdout lines on a thread, so a test can wait with a timeout."""
+    """Read a process's stdout and stderr on threads, so a test can wait with a timeout."""
 
     def __init__(self, proc):
         self.q: queue.Queue[str] = queue.Queue()
-        self.t = threading.Thread(target=self._pump, args=(proc.stdout,), daemon=True)
-        self.t.start()
+        self.err: list[str] = []
+        for target, stream in ((self.q.put, proc.stdout), (self.err.append, proc.stderr)):
+            threading.Thread(target=self._pump, args=(stream, target), daemon=True).start()
 
-    def _pump(self, stream):
+    @staticmethod
+    def _pump(stream, put):
         for line in stream:
-            self.q.put(line)
+            put(line)
 
-    def next_json(self, timeout=5.0):
+    def next_json(self, timeout=10.0):
         return json.loads(self.q.get(timeout=timeout))
+
+    def wait_err(self, text, timeout=15.0):
+        """Wait for ``text`` on stderr (e.g. the port being open: bytes sent before are flushed)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in list(self.err)):
+                return True
+            time.sleep(0.02)
+        return False
+
+    def stderr(self):
+        time.sleep(0.1)
+        return "".join(self.err)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +107,7 @@ def test_watch_json(tmp_path, driver, frames, expect):
                      env=clean_env(tmp_path))
     lines = Lines(proc)
     try:
-        time.sleep(0.8)  # let it open the port (bytes sent before that are flushed, as on a real port)
+        assert lines.wait_err(f"{driver}: open")
         for f in frames:
             port.write(f)
             time.sleep(0.05)
@@ -102,8 +117,7 @@ def test_watch_json(tmp_path, driver, frames, expect):
             assert obj["device"] == driver and obj["time"].endswith("+00:00")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0
-        err = proc.stderr.read()
-        assert f"{driver}: open" in err and "rejected" in err
+        assert lines.wait_err("rejected (")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -130,13 +144,13 @@ def test_garbage_port_is_reported(tmp_path):
                      env=clean_env(tmp_path))
     lines = Lines(proc)
     try:
-        time.sleep(0.8)
+        assert lines.wait_err("cms50d: open")
         port.write(os.urandom(600))
         obj = lines.next_json()
         assert obj["error"] in ("noise", "truncated", "implausible") and obj["rejected"] == 1
+        assert lines.wait_err("noisy")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
-        assert "noisy" in proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()

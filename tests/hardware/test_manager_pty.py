@@ -73,6 +73,8 @@ def test_unplug_and_replug_mid_stream(tmp_path, driver):
             port.write(encode(i))
             time.sleep(0.005)
         assert port.drain()
+        # what arrived whole before the unplug has been read
+        assert wait_for(lambda: sink.values(kind) == [value(i) for i in range(10)])
         port.write(encode(10)[:-3])  # the cable comes out in the middle of a frame
         time.sleep(0.05)
         port.unplug()
