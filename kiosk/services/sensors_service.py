@@ -198,7 +198,12 @@ class SensorsService:
                 ", ".join(f"{s.driver}={s.path}" for s in self._sims),
             )
         specs = [device_spec(d, hold) for d in devices]
-        self._manager = DeviceManager(specs, self._on_event, port_lister=self._lister)
+        try:
+            self._manager = DeviceManager(specs, self._on_event, port_lister=self._lister)
+        except ValueError as exc:  # config validation should have caught it; show, don't crash
+            log.error("serial sensors not started: %s", exc)
+            self._error = str(exc)
+            return
         self._manager.start()
 
     def stop(self) -> None:

@@ -159,3 +159,30 @@ def test_no_devices_row(tmp_path):
         assert len(rows) == 1 and rows[0].state == "unavailable" and rows[0].area == "sensors"
     finally:
         svc.stop()
+
+
+def test_config_errors_name_the_key_and_line():
+    import pytest
+
+    from kiosk.config import ConfigError
+
+    text = (
+        "[sensors]\n"
+        "card_hold_s = 0.01\n"
+        "[[sensors.devices]]\n"
+        'name = "a"\n'
+        'driver = "rfid"\n'
+        'port = "/dev/ttyUSB0"\n'
+        "[[sensors.devices]]\n"
+        'name = "b"\n'
+        'driver = "scale"\n'
+    )
+    with pytest.raises(ConfigError) as exc:
+        parse_config(text)
+    msg = str(exc.value)
+    assert "sensors.card_hold_s (line 2)" in msg
+    assert "sensors.devices.0.driver (line 5)" in msg and "'rdm6300'" in msg
+    assert "sensors.devices.1 (line 7)" in msg and "give a port" in msg
+    dup = '[[sensors.devices]]\nname = "a"\ndriver = "scale"\nport = "x"\n' * 2
+    with pytest.raises(ConfigError, match="device names must be unique: a"):
+        parse_config(dup)
