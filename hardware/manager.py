@@ -196,7 +196,13 @@ class _Worker:
         delay = self._backoff[0]
         try:
             while not self._stop.is_set():
-                path = resolve_port(self.spec, self._lister)
+                try:
+                    path = resolve_port(self.spec, self._lister)
+                except Exception as exc:  # a failing port scan (sysfs, udev) is not fatal
+                    log.debug("sensor %s: port scan failed", self.spec.name, exc_info=True)
+                    self._set_state("error", f"cannot scan ports: {exc}", logging.WARNING)
+                    self._stop.wait(self._backoff[1])
+                    continue
                 if path is None:
                     if self._ever_open:
                         self._set_state("unavailable", f"{self.spec.where()} not present")
