@@ -39,7 +39,7 @@ from typing import Any
 
 from tinydb import TinyDB
 
-from sync.records import Record, RecordError, check_record, parse_record
+from sync.records import SCHEMA_VERSION, Record, RecordError, check_record, parse_record
 from sync.storage import (
     TMP_SUFFIX,
     AtomicJSONStorage,
@@ -239,8 +239,7 @@ class Store:
                     raise RecordError([("<document>", "not a stored record")])
                 int(doc_id)
                 rec = parse_record(doc["data"])
-                fresh = rec.to_json_dict()
-                if fresh != doc["data"]:
+                if doc["data"].get("schema_version") != SCHEMA_VERSION:  # migrated: rewrite
                     doc = _make_doc(rec, synced=bool(doc.get("synced")), prev=doc)
                     docs[doc_id] = doc
                     changed = True
