@@ -90,16 +90,23 @@ def bench_ours(sizes: tuple[int, ...], saves: int, runs: int, base: Path) -> dic
         d, fill_s = fill_ours(n, base)
         t = time.perf_counter()
         stores[n] = Store(d, retention_days=None)
-        out[n] = {"fill_s": fill_s, "open_s": time.perf_counter() - t, "runs_p50": [],
-                  "runs_p99": []}
+        out[n] = {
+            "fill_s": fill_s,
+            "open_s": time.perf_counter() - t,
+            "runs_p50": [],
+            "runs_p99": [],
+        }
     try:
         for r in range(runs):
             for n in sizes:
                 times = time_saves(stores[n], saves, 10 * n + r * saves)
                 out[n]["runs_p50"].append(statistics.median(times))
                 out[n]["runs_p99"].append(pct(times, 99))
-            print(f"  run {r + 1}/{runs}: " + ", ".join(
-                f"{n:,}: p50 {out[n]['runs_p50'][-1]:.2f} ms" for n in sizes), flush=True)
+            print(
+                f"  run {r + 1}/{runs}: "
+                + ", ".join(f"{n:,}: p50 {out[n]['runs_p50'][-1]:.2f} ms" for n in sizes),
+                flush=True,
+            )
         for n in sizes:
             assert stores[n].count() == n + runs * saves
             out[n]["p50"] = statistics.median(out[n]["runs_p50"])
@@ -138,8 +145,9 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="fewer saves (smoke test)")
     args = ap.parse_args()
     saves, runs = (50, 2) if args.quick else (200, 5)
-    plain_saves = {1_000: (50, 3), 100_000: (3, 3)} if not args.quick else {
-        1_000: (10, 2), 100_000: (2, 1)}
+    plain_saves = (
+        {1_000: (50, 3), 100_000: (3, 3)} if not args.quick else {1_000: (10, 2), 100_000: (2, 1)}
+    )
     base = Path(tempfile.mkdtemp(prefix="store-bench-", dir=Path.home()))
     results: dict[str, dict] = {"ours": {}, "plain": {}}
     try:
@@ -156,27 +164,45 @@ def main() -> int:
     print("Time to save one session (ms), median of runs; machine: 2 cores, shared")
     print(f"{'store':<36}{'stored':>9}{'p50 ms':>10}{'p99 ms':>10}")
     for n in (1_000, 100_000):
-        print(f"{'ours (atomic+fsync, segments)':<36}{n:>9,}{o[n]['p50']:>10.2f}{o[n]['p99']:>10.2f}")
-        print(f"{'plain TinyDB (JSONStorage, no fsync)':<36}{n:>9,}{p[n]['p50']:>10.2f}"
-              f"{p[n]['p99']:>10.2f}")
+        print(
+            f"{'ours (atomic+fsync, segments)':<36}{n:>9,}{o[n]['p50']:>10.2f}{o[n]['p99']:>10.2f}"
+        )
+        print(
+            f"{'plain TinyDB (JSONStorage, no fsync)':<36}{n:>9,}{p[n]['p50']:>10.2f}"
+            f"{p[n]['p99']:>10.2f}"
+        )
     ratio = o[100_000]["p50"] / o[1_000]["p50"]
     print()
-    print(f"ours, per-run medians 1k: {[round(x, 2) for x in o[1_000]['runs_p50']]}, "
-          f"100k: {[round(x, 2) for x in o[100_000]['runs_p50']]}")
-    print(f"ours: open with 100,000 stored {o[100_000]['open_s']:.2f} s "
-          f"(fill {o[100_000]['fill_s']:.1f} s)")
-    print(f"ours 100k / ours 1k = {ratio:.2f}x (target <= 1.5x): "
-          f"{'MET' if ratio <= 1.5 else 'NOT MET'}")
-    print(f"ours 100k median {o[100_000]['p50']:.2f} ms (target < 20 ms): "
-          f"{'MET' if o[100_000]['p50'] < 20 else 'NOT MET'}")
-    print(f"plain TinyDB 100k / ours 100k = {p[100_000]['p50'] / o[100_000]['p50']:.0f}x slower "
-          f"(and not durable: no fsync, rewritten in place)")
-    print(json.dumps({
-        "write_ms_p50_1k": round(o[1_000]["p50"], 3),
-        "write_ms_p50_100k": round(o[100_000]["p50"], 3),
-        "write_ms_p99_100k": round(o[100_000]["p99"], 3),
-        "plain_tinydb_ms_p50_100k": round(p[100_000]["p50"], 3),
-    }))
+    print(
+        f"ours, per-run medians 1k: {[round(x, 2) for x in o[1_000]['runs_p50']]}, "
+        f"100k: {[round(x, 2) for x in o[100_000]['runs_p50']]}"
+    )
+    print(
+        f"ours: open with 100,000 stored {o[100_000]['open_s']:.2f} s "
+        f"(fill {o[100_000]['fill_s']:.1f} s)"
+    )
+    print(
+        f"ours 100k / ours 1k = {ratio:.2f}x (target <= 1.5x): "
+        f"{'MET' if ratio <= 1.5 else 'NOT MET'}"
+    )
+    print(
+        f"ours 100k median {o[100_000]['p50']:.2f} ms (target < 20 ms): "
+        f"{'MET' if o[100_000]['p50'] < 20 else 'NOT MET'}"
+    )
+    print(
+        f"plain TinyDB 100k / ours 100k = {p[100_000]['p50'] / o[100_000]['p50']:.0f}x slower "
+        f"(and not durable: no fsync, rewritten in place)"
+    )
+    print(
+        json.dumps(
+            {
+                "write_ms_p50_1k": round(o[1_000]["p50"], 3),
+                "write_ms_p50_100k": round(o[100_000]["p50"], 3),
+                "write_ms_p99_100k": round(o[100_000]["p99"], 3),
+                "plain_tinydb_ms_p50_100k": round(p[100_000]["p50"], 3),
+            }
+        )
+    )
     return 0
 
 
