@@ -37,7 +37,18 @@ def kiosk_ui(tmp_path_factory):
     vd = ensure_display(1920, 1920)  # room for landscape and portrait windows
     if SHOTS.exists():
         shutil.rmtree(SHOTS)
-    cfg = parse_config(TEST_CONFIG, "tests/kiosk/conftest.py")
+    # Sensors: a simulated pulse oximeter (live heart rate) and a card reader on a
+    # pseudo-terminal whose other end the tests write to, like a real reader would.
+    from kiosk.services.sensors_service import start_simulated_devices
+
+    sims, sim_devices = start_simulated_devices(drivers=["cms50d"], seed=1)
+    card_master, card_slave = os.openpty()
+    sensors = (
+        '[sensors]\nsimulate = "never"\n'
+        f'[[sensors.devices]]\nname = "oximeter"\ndriver = "cms50d"\nport = "{sim_devices[0].port}"\n'
+        f'[[sensors.devices]]\nname = "card"\ndriver = "rdm6300"\nport = "{os.ttyname(card_slave)}"\n'
+    )
+    cfg = parse_config(TEST_CONFIG + sensors, "tests/kiosk/conftest.py")
     from kiosk.startup import start_kiosk
 
     app = start_kiosk(cfg, windowed=True)
@@ -48,9 +59,14 @@ def kiosk_ui(tmp_path_factory):
     from tests.kiosk.ui_harness import UIHarness
 
     ui = UIHarness(app, SHOTS)
+    ui.card_writer = card_master
     ui.pump(0.5)
     yield ui
     app.stop()
+    for sim in sims:
+        sim.stop()
+    os.close(card_master)
+    os.close(card_slave)
     if vd is not None:
         vd.stop()
 

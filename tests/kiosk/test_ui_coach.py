@@ -14,25 +14,9 @@ MEDIA = REPO.parent / "shared" / "media"
 
 
 def open_coach(ui, exercise: str, target: int, source: str):
-    """Home -> Exercise -> pick -> set target -> Start, with the given source."""
-    app = ui.app
-    vision = app.service("vision")
-    coach = app.sm.get_screen("coach")
-    coach.make_live = lambda spec, tgt, cb: vision.make_live(spec, tgt, cb, source=source)
-    ui.tap(ui.screen)  # attract -> home
-    ui.tap(app.sm.get_screen("home").ids.tile_exercise)
-    choose = app.sm.get_screen("exercise")
-    assert app.sm.current == "exercise"
-    ui.tap(choose._cards[exercise])
-    assert choose.chosen == exercise
-    while choose.target > target:
-        ui.tap(choose.ids.minus)
-    while choose.target < target:
-        ui.tap(choose.ids.plus)
-    assert choose.target == target
-    ui.tap(choose.ids.start)
-    assert app.sm.current == "coach"
-    return coach
+    """Attract -> Home -> Exercise -> pick -> set target -> Start, with the given source."""
+    ui.tap(ui.screen)
+    return open_coach_from_home(ui, exercise, target, source)
 
 
 def store_records(ui):
@@ -188,3 +172,55 @@ def test_real_clip_as_camera_counts_like_the_engine(ui):
     assert count == engine, f"screen counted {count}, the engine {engine}"
     assert coach.last_record.repetitions == engine
     time.sleep(0)
+
+
+def test_card_tap_logs_a_resident_in_under_a_pseudonym(ui):
+    import os
+
+    from hardware.drivers.rdm6300 import card_number, encode_frame
+
+    app = ui.app
+    card = "0A1B2C3D4E"
+    assert app.sm.current == "attract"
+    os.write(ui.card_writer, encode_frame(card) * 3)  # held still: three frames, one login
+    ui.wait_for(lambda: app.visit_active and app.resident_id, timeout=5, what="card login")
+    assert app.sm.current == "home"
+    resident = app.resident_id
+    assert card not in resident and str(card_number(card)) not in resident
+    assert app.resident_label.startswith("居民")
+    ui.screenshot("19_home_card_login_zh")
+    coach = open_coach_from_home(ui, "squat", 2, "sim:squat?reps=2&period=1.3&lead_in=5")
+    ui.wait_for(lambda: app.sm.current == "summary", timeout=30, what="the summary")
+    assert coach.last_record.resident == resident
+    ui.tap(app.sm.get_screen("summary").ids.done)
+    assert app.sm.current == "home", app.sm.current
+    ui.tap(app.sm.get_screen("home").ids.tile_records)
+    records = app.sm.get_screen("records")
+    assert len(records.ids.rows.children) >= 1
+    ui.screenshot("20_my_records_zh")
+    data = Path(os.environ["KIOSK_DATA_DIR"])
+    for path in data.rglob("*"):
+        if path.is_file():
+            blob = path.read_bytes()
+            assert card.encode() not in blob and str(card_number(card)).encode() not in blob, path
+
+
+def open_coach_from_home(ui, exercise: str, target: int, source: str):
+    """Home -> Exercise -> pick -> set target -> Start, with the given source."""
+    app = ui.app
+    vision = app.service("vision")
+    coach = app.sm.get_screen("coach")
+    coach.make_live = lambda spec, tgt, cb: vision.make_live(spec, tgt, cb, source=source)
+    ui.tap(app.sm.get_screen("home").ids.tile_exercise)
+    choose = app.sm.get_screen("exercise")
+    assert app.sm.current == "exercise"
+    ui.tap(choose._cards[exercise])
+    assert choose.chosen == exercise
+    while choose.target > target:
+        ui.tap(choose.ids.minus)
+    while choose.target < target:
+        ui.tap(choose.ids.plus)
+    assert choose.target == target
+    ui.tap(choose.ids.start)
+    assert app.sm.current == "coach"
+    return coach

@@ -59,6 +59,7 @@ class UIHarness:
         self.pump(0.1)
 
     def tap(self, widget: Any, hold: float = 0.0) -> None:
+        self.pump(0.05)  # let a screen that just appeared finish its layout
         assert widget.get_root_window() is not None, f"{widget} is not on screen"
         assert not getattr(widget, "disabled", False), f"{widget} is disabled"
         x, y = widget.to_window(*widget.center)
