@@ -248,7 +248,7 @@ class KioskApp(App):
         if not self.visit_active:
             self.resident_label = ""
         elif self.resident_id:
-            self.resident_label = self.t("Resident (card …{tail})", self.lang,
+            self.resident_label = self.t("Resident #{tail}", self.lang,
                                          tail=self.resident_id[-4:])
         else:
             self.resident_label = self.t("Guest", self.lang)

@@ -50,8 +50,8 @@ def test_compiled_catalogue_is_read_by_gettext():
 
 
 def test_placeholders_survive_translation():
-    assert i18n.tr("Resident (card …{tail})", "zh_CN", tail="1a2b") == "居民（卡尾号 1a2b）"
-    assert i18n.tr("Resident (card …{tail})", "en", tail="1a2b") == "Resident (card …1a2b)"
+    assert i18n.tr("Resident #{tail}", "zh_CN", tail="1a2b") == "居民 #1a2b"
+    assert i18n.tr("Resident #{tail}", "en", tail="1a2b") == "Resident #1a2b"
 
 
 def test_bad_po_file_is_named():
