@@ -252,6 +252,8 @@ class SyncClient:
             data=body,
             headers=headers,
             timeout=(self.settings.connect_timeout_s, self.settings.read_timeout_s),
+            # explicit per request: requests lets REQUESTS_CA_BUNDLE override a session's verify
+            verify=self.settings.verify,
         )
 
     def _send_batch(
