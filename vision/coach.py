@@ -203,6 +203,7 @@ class Coach:
         self._needed = sorted({spec.signal.metric, *(c.metric for c in spec.ready.conditions),
                                *(r.metric for r in spec.form), "shoulder_width_ratio"})
         self._req = spec.required_landmarks()
+        self._group_idx = np.array([[GROUPS[g][0], GROUPS[g][-1]] for g in spec.required])
         self.reset_set()
 
     # -- set handling ------------------------------------------------------------
@@ -282,9 +283,8 @@ class Coach:
 
     def _jumped(self, t: float, raw: np.ndarray) -> bool:
         """True when the tracked body moved or changed size impossibly fast (another person)."""
-        vis = raw[:, 3]
         core = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP]
-        if np.nan_to_num(vis[core]).min() < MIN_VISIBILITY:
+        if not (raw[core, 3] >= MIN_VISIBILITY).all():  # NaN compares False too
             return False
         p = raw[:, :2] * np.array([self.aspect, 1.0])
         centre = p[core].mean(axis=0)
@@ -447,9 +447,8 @@ class Coach:
         the picture (a slow walk, 0.6 m/s, is over 1 torso length per second),
         while squatting, jumping or raising the arms moves them up and down.
         """
-        vis = np.nan_to_num(raw[:, 3])
         core = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP]
-        if vis[core].min() < MIN_VISIBILITY:
+        if not (raw[core, 3] >= MIN_VISIBILITY).all():
             self._centres.clear()
             self._motion = math.inf
             return
@@ -471,8 +470,8 @@ class Coach:
         Seen from the side, the far limbs are hidden behind the body; the
         metric's own side choice (``best``, ``min``, ...) then uses the near one.
         """
-        vis = lm[:, 3]
-        return all(bool((vis[list(GROUPS[g])] >= MIN_VISIBILITY).any()) for g in self.spec.required)
+        seen = lm[self._group_idx, 3] >= MIN_VISIBILITY  # (groups, 2): left/right
+        return bool(seen.any(axis=1).all())
 
     def _plausible(self, body: Body) -> bool:
         """Reject bodies that cannot be right (a rack or a plate taken for a person)."""

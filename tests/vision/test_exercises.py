@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from vision.exercises import ExerciseError, load_exercises, load_exercises_with_errors, parse_exercise
+from vision.exercises import (
+    ExerciseError,
+    load_exercises,
+    load_exercises_with_errors,
+    parse_exercise,
+)
 
 BUILTIN = {"squat", "sit_to_stand", "overhead_arm_raise", "lateral_raise", "lunge",
            "knee_raise", "bicep_curl", "jumping_jack", "single_leg_stance"}

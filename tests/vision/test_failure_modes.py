@@ -27,7 +27,7 @@ def _frames(sp: SimulatedPerson):
 def _run(spec, frames, others=None, luma=128.0):
     c = Coach(spec, aspect=ASPECT)
     ups = []
-    for i, (t, lm, w) in enumerate(frames):
+    for t, lm, w in frames:
         ups.append(c.process(t, lm, luma, others(t) if others else None, world=w))
     return c, ups
 
