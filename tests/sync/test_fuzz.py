@@ -26,6 +26,7 @@ from tests.sync.helpers import start_thread_server
 schemathesis.experimental.OPEN_API_3_1.enable()
 
 _TOKEN: dict[str, str] = {}
+_DB: dict[str, Database] = {}
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +34,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     db = Database(f"sqlite:///{Path(tmp_path_factory.mktemp('fuzz')) / 'server.db'}")
     _TOKEN["fuzz"] = db.add_kiosk("fuzz")
     srv = start_thread_server(create_app(db))
+    _DB["db"] = db
     try:
         yield schemathesis.from_uri(
             f"{srv.url}/openapi.json",
@@ -57,6 +59,7 @@ def _valid_header(name: str, value: object) -> bool:
 
 
 _rng = random.Random(7)
+_STATS = {"stored_batches": 0, "calls": 0}
 
 
 @pytest.mark.slow
@@ -79,5 +82,17 @@ def test_no_server_errors(case: schemathesis.Case) -> None:
         elif "kiosk_id" in body:
             body["kiosk_id"] = "fuzz"
     response = case.call(timeout=20)
+    _STATS["calls"] += 1
+    if response.status_code == 200 and case.path.endswith("/records"):
+        _STATS["stored_batches"] += 1
     case.validate_response(response, checks=(not_a_server_error,))
     assert response.status_code < 500, response.text
+
+
+@pytest.mark.slow
+def test_fuzzing_reached_the_upsert(api_schema: object) -> None:
+    """Runs after the fuzz test (same module): some generated batches were really stored."""
+    if not _STATS["calls"]:
+        pytest.skip("only meaningful right after test_no_server_errors")
+    assert _STATS["stored_batches"] > 0
+    assert _DB["db"].count_records("fuzz") > 0
