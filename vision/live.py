@@ -314,7 +314,7 @@ class LiveCoach:
         with self._lock:
             if self._coach is None:
                 return
-            u = self._coach.process(time.monotonic(), None, 0.0)
+            u = self._coach.process(time.monotonic(), None, 128.0)
         self._call(u)
 
     def _handle(self, frame: Frame, lm, world, others, luma: float) -> None:
