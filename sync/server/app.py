@@ -181,12 +181,22 @@ def create_app(
             raise ApiError(422, f"unknown top-level field(s): {', '.join(sorted(map(str, extra)))}")
         items: list[Any] = payload["records"]
         if len(items) > max_batch:
-            raise ApiError(413, f"batch of {len(items)} records is over the limit of {max_batch}")
+            detail = f"batch of {len(items)} records is over the limit of {max_batch}"
+            over = [
+                RecordResult(
+                    index=i,
+                    uuid=_uuid_of(item),
+                    status="rejected",
+                    errors=[FieldError(field="<batch>", message=f"{detail}; nothing stored")],
+                )
+                for i, item in enumerate(items)
+            ]
+            body = RecordsResponse(detail=detail, rejected=len(items), results=over)
+            return JSONResponse(body.model_dump(), 413)
         results: list[RecordResult] = []
         valid: dict[str, Record] = {}
         for i, item in enumerate(items):
-            uid = item.get("uuid") if isinstance(item, dict) else None
-            uid = uid if isinstance(uid, str) and len(uid) <= 64 else None
+            uid = _uuid_of(item)
             try:
                 rec = parse_record(item)
             except RecordError as exc:
@@ -290,6 +300,11 @@ def create_app(
 
     app.openapi = custom_openapi  # type: ignore[method-assign]
     return app
+
+
+def _uuid_of(item: Any) -> str | None:
+    uid = item.get("uuid") if isinstance(item, dict) else None
+    return uid if isinstance(uid, str) and len(uid) <= 64 else None
 
 
 async def _run_sync(_request: Request, fn: Any, *args: Any) -> Any:

@@ -136,6 +136,9 @@ def test_unreadable_bodies_get_a_clear_4xx(live_server: LiveServer) -> None:
         r = post(live_server, **kwargs)
         assert r.status_code == code, (kwargs.get("headers"), r.status_code, r.text[:200])
         assert words in r.json()["detail"], r.json()
+    over = post(live_server, {"records": [session(i).to_json_dict() for i in range(501)]}).json()
+    assert len(over["results"]) == 501 and over["results"][7]["status"] == "rejected"
+    assert "over the limit of 500" in over["results"][7]["errors"][0]["message"]
     assert live_server.db.count_records() == 0
 
 
