@@ -12,6 +12,7 @@ a timed hold); ``--json`` puts one JSON object on the last line;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -27,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="exercise name (see `kiosk exercises`)")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     p.add_argument("--trace", metavar="FILE", help="write the landmark trace as JSON (.json or .json.gz)")
+    p.add_argument("--verbose", action="store_true", help="show the model library's own log lines")
     add_config_arg(p)
     p.set_defaults(func=run)
 
@@ -34,6 +36,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _quiet_model_logs() -> None:
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced(enabled: bool):
+    """MediaPipe's C++ start-up chatter goes straight to file descriptor 2: hide it."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
 
     model_complexity = cfg.vision.model_complexity if cfg is not None else 1
     try:
-        result = analyze_video(video, spec, model_complexity=model_complexity)
+        with _native_stderr_silenced(not args.verbose):
+            result = analyze_video(video, spec, model_complexity=model_complexity)
     except SourceError as exc:
         print(f"kiosk analyze: {exc}", file=sys.stderr)
         return 2
