@@ -395,7 +395,7 @@ class Store:
         """Mark records acknowledged by the server; unknown uuids are ignored."""
         with self._lock:
             self._check_open()
-            todo = [str(u) for u in uuids if str(u) in self._unsynced]
+            todo = list(dict.fromkeys(str(u) for u in uuids if str(u) in self._unsynced))
             done = self._set_flags(
                 todo, {"synced": True, "synced_at": _iso(_now()), "rejected": None}
             )

@@ -81,7 +81,7 @@ def test_mark_synced_and_partial_marks_survive_reopen(tmp_path: Path) -> None:
     recs = [session(i) for i in range(30)]
     with Store(tmp_path, segment_size=8) as s:
         s.save_many(recs)
-        assert s.mark_synced([r.key for r in recs[:13]] + ["unknown"]) == 13
+        assert s.mark_synced([r.key for r in recs[:13]] + ["unknown", recs[0].key]) == 13
         assert s.mark_rejected({recs[20].key: "kiosk_id: mismatch"}) == 1
         assert s.waiting() == 16
     with Store(tmp_path, segment_size=8) as s:
