@@ -56,7 +56,7 @@ class BaseParser:
 
     def _end_noise(self) -> None:
         if self._noise_len:
-            self._reject("noise", f"{self._noise_len} unframed bytes", bytes(self._noise_sample))
+            self._reject("noise", f"{self._noise_len} unframed byte(s)", bytes(self._noise_sample))
             self._noise_len = 0
             self._noise_sample.clear()
 
@@ -154,7 +154,7 @@ class LineParser(BaseParser):
             self._reject("noise", "line without a frame", line)
             return
         if line[: starts[0]].strip():
-            self._reject("noise", f"{starts[0]} bytes before a frame", line[: starts[0]])
+            self._reject("noise", f"{starts[0]} byte(s) before a frame", line[: starts[0]])
         for a, b in zip(starts, starts[1:], strict=False):
             self._reject("truncated", "frame cut short by the next frame", line[a:b])
         last = line[starts[-1] :]

@@ -138,7 +138,7 @@ class Cms50dParser(BaseParser):
             if m is not None:
                 k = m.start()
                 fr += chunk[:k]
-                self._reject("truncated", f"frame cut after {len(fr)} bytes by a sync byte", fr)
+                self._reject("truncated", f"frame cut after {len(fr)} of {FRAME_LEN} bytes by a sync byte", fr)
                 self._run = 0
                 self._in_frame = False
                 i += k

@@ -91,7 +91,7 @@ class Rdm6300Parser(BaseParser):
             k = chunk.find(b"\x02")
             if k >= 0:
                 fr += chunk[:k]
-                self._reject("truncated", f"frame cut after {len(fr)} bytes by a new STX", fr)
+                self._reject("truncated", f"frame cut after {len(fr)} of {FRAME_LEN} bytes by a new STX", fr)
                 self._in_frame = False
                 i += k
                 continue

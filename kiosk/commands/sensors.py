@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import threading
 import time
@@ -195,6 +196,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
             detail = f" ({ev.detail})" if ev.detail else ""
             emit(f"{_clock(ev.timestamp)}  {ev.device}: {ev.state}{detail}", err=True)
 
+    # state changes are printed above; keep the library's own warnings off the terminal
+    logging.getLogger("hardware").setLevel(logging.ERROR)
     mgr = DeviceManager(specs, sink)
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     mgr.start()
