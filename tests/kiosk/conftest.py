@@ -32,6 +32,7 @@ def kiosk_ui(tmp_path_factory):
     from kiosk.display import ensure_display
 
     data = tmp_path_factory.mktemp("kiosk-data")
+    saved_env = {k: os.environ.get(k) for k in ("KIOSK_DATA_DIR", "KIOSK_CACHE_DIR")}
     os.environ["KIOSK_DATA_DIR"] = str(data)
     os.environ.setdefault("KIOSK_CACHE_DIR", str(OUTPUT / "cache"))
     vd = ensure_display(1920, 1920)  # room for landscape and portrait windows
@@ -67,6 +68,11 @@ def kiosk_ui(tmp_path_factory):
         sim.stop()
     os.close(card_master)
     os.close(card_slave)
+    for key, value in saved_env.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     if vd is not None:
         vd.stop()
 
