@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
@@ -99,42 +98,39 @@ def test_unplug_and_replug_mid_stream(tmp_path, driver):
     assert set(sensor_threads()) == before, "reader thread leaked"
 
 
-def test_reopened_under_a_new_name_by_usb_identity():
-    port = PtyPort()
-    squatters = []
+def test_reopened_under_a_new_name_by_usb_identity(tmp_path):
+    """Replugged, the adapter comes back as ttyUSB1 instead of ttyUSB0: found by VID:PID + serial."""
+    port = PtyPort(tmp_path / "ttyUSB0")
 
-    def lister():
+    def lister():  # what serial.tools.list_ports reports for a USB adapter
         if not port.present:
             return []
-        return [PortInfo(device=port.pts, vid=0x1A86, pid=0x7523, serial_number="SIM-1")]
+        return [PortInfo(device=port.path, vid=0x1A86, pid=0x7523, serial_number="SIM-1")]
 
     sink = Collector()
-    spec = DeviceSpec("oxi", "station", vid_pid="1a86:7523", serial_number="SIM-1")
+    spec = DeviceSpec("grip", "station", vid_pid="1a86:7523", serial_number="SIM-1")
     other = DeviceSpec("other", "station", vid_pid="1a86:7523", serial_number="NOT-THERE")
     mgr = DeviceManager([spec, other], sink, port_lister=lister)
     mgr.start()
     try:
-        assert wait_for(lambda: state(mgr, "oxi") == "open")
-        old = port.pts
+        assert wait_for(lambda: state(mgr, "grip") == "open")
+        assert mgr.status()[0].port == str(tmp_path / "ttyUSB0")
         port.write(station.encode_sentence("GRIP", "L", "20.0"))
         assert wait_for(lambda: sink.values("grip_left") == [20.0])
         port.unplug()
-        assert wait_for(lambda: state(mgr, "oxi") == "unavailable")
-        time.sleep(0.2)
-        squatters.append(os.openpty())  # takes the freed pty number: the device comes back elsewhere
+        assert wait_for(lambda: state(mgr, "grip") == "unavailable")
+        port.link = tmp_path / "ttyUSB1"
         port.plug()
-        assert port.pts != old
-        assert wait_for(lambda: state(mgr, "oxi") == "open", timeout=2.0)
-        assert mgr.status()[0].port == port.pts
+        t0 = time.monotonic()
+        assert wait_for(lambda: state(mgr, "grip") == "open", timeout=2.0)
+        assert time.monotonic() - t0 < 2.0
+        assert mgr.status()[0].port == str(tmp_path / "ttyUSB1")
         port.write(station.encode_sentence("GRIP", "L", "21.0"))
         assert wait_for(lambda: sink.values("grip_left") == [20.0, 21.0])
         assert state(mgr, "other") == "waiting"
     finally:
         mgr.stop()
         port.close()
-        for a, b in squatters:
-            os.close(a)
-            os.close(b)
 
 
 def test_two_devices_and_a_port_speaking_garbage(tmp_path):
