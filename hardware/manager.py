@@ -93,6 +93,8 @@ class DeviceStatus:
     reconnects: int
     since: float
     """When the current state began (``time.time()``)."""
+    info: dict[str, str] = field(default_factory=dict)
+    """Driver-specific facts: oximeter signal strength, station device identity, ..."""
 
 
 def open_serial(path: str, drv: type[Driver], spec: DeviceSpec, timeout: float) -> serial.SerialBase:
@@ -186,6 +188,7 @@ class _Worker:
                 errors=dict(p.errors),
                 reconnects=self.reconnects,
                 since=self.since,
+                info=self.driver.info(),
             )
 
     # -- thread ----------------------------------------------------------------

@@ -205,6 +205,10 @@ class Driver:
     def reset(self) -> list[ParseResult]:
         return self.parser.reset()
 
+    def info(self) -> dict[str, str]:
+        """Device-specific facts for the status page (signal strength, identity, ...)."""
+        return {}
+
     @classmethod
     def line_rate_frames_per_s(cls, baudrate: int | None = None) -> float:
         """Frames per second if the line were saturated at ``baudrate`` (an upper bound)."""

@@ -225,3 +225,10 @@ class Cms50dDriver(Driver):
     @classmethod
     def make_parser(cls) -> Cms50dParser:
         return Cms50dParser()
+
+    def info(self) -> dict[str, str]:
+        f = self.parser.last if isinstance(self.parser, Cms50dParser) else None
+        if f is None:
+            return {}
+        finger = "out" if f.probe_error else ("searching" if f.searching else "in")
+        return {"signal": f"{f.signal}/15", "finger": finger}

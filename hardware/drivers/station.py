@@ -164,3 +164,13 @@ class StationDriver(Driver):
     @classmethod
     def make_parser(cls) -> StationParser:
         return StationParser()
+
+    def info(self) -> dict[str, str]:
+        p = self.parser
+        if not isinstance(p, StationParser):
+            return {}
+        out = {"ignored": str(p.ignored)} if p.ignored else {}
+        if p.identity:
+            version, model, firmware = (p.identity + ["", "", ""])[:3]
+            out["identity"] = f"{model} {firmware} (protocol {version})"
+        return out

@@ -292,6 +292,7 @@ class SensorsService:
                         "rejected": str(st.rejected),
                         "errors": errors,
                         "reconnects": str(st.reconnects),
+                        **st.info,
                     },
                 )
             )

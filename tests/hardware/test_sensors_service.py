@@ -186,3 +186,34 @@ def test_config_errors_name_the_key_and_line():
     dup = '[[sensors.devices]]\nname = "a"\ndriver = "scale"\nport = "x"\n' * 2
     with pytest.raises(ConfigError, match="device names must be unique: a"):
         parse_config(dup)
+
+
+def test_status_shows_driver_facts(tmp_path):
+    from hardware.drivers import station
+
+    oxi, st = PtyPort(tmp_path / "oxi"), PtyPort(tmp_path / "st")
+    cfg = config(
+        '[sensors]\nsimulate = "never"\n'
+        f'[[sensors.devices]]\nname = "oxi"\ndriver = "cms50d"\nport = "{oxi.path}"\n'
+        f'[[sensors.devices]]\nname = "bike"\ndriver = "station"\nport = "{st.path}"\n'
+    )
+    ui = UiThread()
+    svc = SensorsService(cfg, post=ui.post, data=tmp_path)
+    svc.start()
+    try:
+        assert ui.run_until(lambda: all(d.state == "open" for d in svc.devices()))
+        oxi.write(cms50d.encode_frame(cms50d.OxiFrame(signal=6, pulse_rate=70, spo2=97)) * 3)
+        st.write(station.encode_sentence("HELLO", 1, "BIKE-9", "0.3"))
+        st.write(station.encode_sentence("NEWKIND", "x"))
+
+        def facts():
+            return {r.name: r.extra for r in svc.status()}
+
+        assert ui.run_until(lambda: facts()["oxi"].get("signal") == "6/15")
+        assert facts()["oxi"]["finger"] == "in"
+        assert ui.run_until(lambda: facts()["bike"].get("identity") == "BIKE-9 0.3 (protocol 1)")
+        assert facts()["bike"]["ignored"] == "1" and facts()["bike"]["rejected"] == "0"
+    finally:
+        svc.stop()
+        oxi.close()
+        st.close()
