@@ -183,6 +183,7 @@ class KioskApp(App):
         if sensors is not None:
             sensors.on_card = self.on_card
             sensors.on_reading = self.on_reading
+            sensors.on_status = self._refresh_status_page
         if self.service("store") is not None and self.records_provider is None:
             self.records_provider = self._records_from_store
 
@@ -261,6 +262,7 @@ class KioskApp(App):
 
     def _tick(self, _dt: float) -> None:
         self._update_clock()
+        self._update_vitals()  # a vanished oximeter must not leave a stale pulse on screen
         self._check_idle()
 
     def _update_clock(self) -> None:
@@ -339,6 +341,10 @@ class KioskApp(App):
             self._pin_locked_until = now + PIN_LOCKOUT_S
             return False, self.t("Too many wrong PINs. Try again in a minute.", self.lang)
         return False, self.t("Wrong PIN. Please try again.", self.lang)
+
+    def _refresh_status_page(self) -> None:
+        if self.sm.current == "maintainer":
+            self.sm.current_screen.refresh()
 
     def leave_maintainer(self) -> None:
         log.info("maintainer mode left")

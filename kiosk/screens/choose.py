@@ -50,7 +50,7 @@ class ChooseScreen(Screen):
             card.bind(on_release=lambda c: self.choose(c.name))
             self.ids.grid.add_widget(card)
             self._cards[spec.name] = card
-        app.bind(lang=lambda *_: self._update_texts())
+        app.bind(lang=lambda *_: self._update_texts(), large=lambda *_: self._update_texts())
         self.bind(target=lambda *_: self._update_texts(), chosen=lambda *_: self._update_texts())
         self._update_texts()
 
@@ -99,8 +99,9 @@ class ChooseScreen(Screen):
             return
         self.chosen_title = pick(spec.title, lang)
         self.chosen_description = pick(spec.description, lang)
-        unit = "{n} seconds" if spec.kind == "hold" else "{n} times"
-        self.target_text = app.t(unit, lang, n=int(self.target))
+        unit = "seconds" if spec.kind == "hold" else "times"
+        big = int(app.fs(6, app.u, app.large))
+        self.target_text = f"[b][size={big}]{int(self.target)}[/size][/b]\n{app.t(unit, lang)}"
 
     def start(self) -> None:
         if not self.chosen:

@@ -23,12 +23,12 @@ class PinScreen(Screen):
                 button.bind(on_release=lambda *_: self.clear())
                 app.bind(lang=lambda _a, lang, b=button: setattr(b, "text", app.t("Clear", lang)))
                 button.text = app.t("Clear", app.lang)
-                button.font_size = app.fs(3.6, app.u, False)
+                button.units = 3.6
             elif key == "ok":
                 button.bind(on_release=lambda *_: self.submit())
                 app.bind(lang=lambda _a, lang, b=button: setattr(b, "text", app.t("OK", lang)))
                 button.text = app.t("OK", app.lang)
-                button.font_size = app.fs(3.6, app.u, False)
+                button.units = 3.6
             else:
                 button.text = key
                 button.bind(on_release=lambda b: self.press(b.key))
