@@ -75,8 +75,6 @@ class CameraSection(_Section):
     width: Annotated[int, Field(ge=160, le=3840)] = 640
     height: Annotated[int, Field(ge=120, le=2160)] = 480
     mirror: bool = True
-    debug_save_frames: bool = False
-    """Debug only: allow frames to be written to disk. Off by default; frames never leave memory otherwise."""
     reopen_interval_s: Annotated[float, Field(ge=0.2, le=60)] = 1.0
     """How often an unplugged camera is looked for again."""
 
