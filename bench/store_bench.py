@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tinydb import TinyDB  # noqa: E402
 from tinydb.storages import JSONStorage  # noqa: E402
 
+from bench._common import sample_session  # noqa: E402
 from sync.records import ExerciseSession  # noqa: E402
 from sync.store import Store  # noqa: E402
 
@@ -38,22 +39,7 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def make_session(i: int) -> ExerciseSession:
-    end = T0 + timedelta(minutes=7 * i)
-    reps = 8 + i % 8
-    return ExerciseSession(
-        kiosk_id="bench-kiosk",
-        resident=f"r-{i % 500:05x}" if i % 4 else "guest",
-        exercise=["squat", "sit_to_stand", "arm_raise", "march", "lunge"][i % 5],
-        target={"kind": "repetitions", "value": 12},
-        repetitions=reps,
-        good_repetitions=reps - i % 3,
-        rep_flags=[["shallow"] if j % 3 == 0 else [] for j in range(reps)],
-        duration_s=40.0 + i % 50,
-        heart_rate={"avg_bpm": 92.0, "max_bpm": 118.0} if i % 2 else None,
-        started_at=end - timedelta(seconds=40 + i % 50),
-        ended_at=end,
-        utc_offset_min=480,
-    )
+    return sample_session(i, "bench-kiosk", T0, every_min=7, residents=500)
 
 
 def pct(xs: list[float], p: float) -> float:

@@ -29,8 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from sqlalchemy import func, select  # noqa: E402
 from tinydb import Query, TinyDB  # noqa: E402
 from tinydb.storages import JSONStorage  # noqa: E402
 
+from bench._common import sample_session  # noqa: E402
 from sync.client import SyncClient, SyncSettings  # noqa: E402
 from sync.records import ExerciseSession  # noqa: E402
 from sync.server.db import Database, records  # noqa: E402
@@ -52,23 +52,7 @@ KIOSKS = 50
 
 
 def make_session(i: int, kiosk: str) -> ExerciseSession:
-    end = T0 + timedelta(minutes=3 * i)
-    reps = 8 + i % 8
-    return ExerciseSession(
-        uuid=uuid.uuid4(),
-        kiosk_id=kiosk,
-        resident=f"r-{i % 300:05x}" if i % 4 else "guest",
-        exercise=["squat", "sit_to_stand", "arm_raise", "march"][i % 4],
-        target={"kind": "repetitions", "value": 12},
-        repetitions=reps,
-        good_repetitions=reps - i % 3,
-        rep_flags=[["shallow"] if j % 3 == 0 else [] for j in range(reps)],
-        duration_s=40.0 + i % 50,
-        heart_rate={"avg_bpm": 92.0, "max_bpm": 118.0} if i % 2 else None,
-        started_at=end - timedelta(seconds=40 + i % 50),
-        ended_at=end,
-        utc_offset_min=480,
-    )
+    return sample_session(i, kiosk, T0, every_min=3, residents=300)
 
 
 def free_port() -> int:

@@ -82,12 +82,11 @@ def check_serial(cfg: Config) -> Check:
 
 
 def check_data_dir(cfg: Config) -> Check:
+    from kiosk.startup import ensure_writable_dir
+
     path = data_dir(cfg)
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".doctor-write-test"
-        probe.write_text("ok")
-        probe.unlink()
+        ensure_writable_dir(path)
     except OSError as exc:
         return Check("data directory", "fail", f"{path}: not writable ({exc.strerror or exc})")
     free = shutil.disk_usage(path).free / 1e9

@@ -28,13 +28,18 @@ class StartupError(RuntimeError):
     pass
 
 
+def ensure_writable_dir(path: Path) -> None:
+    """Create ``path`` if needed and prove a file can be written there (raises OSError)."""
+    path.mkdir(parents=True, exist_ok=True)
+    probe = path / ".write-test"
+    probe.write_text("ok")
+    probe.unlink()
+
+
 def prepare_data_dir(cfg: Config) -> Path:
     path = data_dir(cfg)
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
+        ensure_writable_dir(path)
     except OSError as exc:
         raise StartupError(f"data directory {path} is not writable: {exc.strerror or exc}") from None
     return path
