@@ -37,8 +37,24 @@ STATE_TEXT: dict[str, str] = {
     "not_available_yet": "Not yet available",
 }
 
+# Extra facts a service reports on a status row, shown under its detail.
+EXTRA_LABELS: dict[str, str] = {
+    "last_reading": "Last reading",
+    "readings": "Readings",
+    "rejected": "Rejected",
+    "errors": "Errors",
+    "reconnects": "Reconnects",
+    "waiting": "Waiting",
+    "when": "When",
+    "fps": "Frames per second",
+    "reopened": "Reopened",
+    "restarts": "Restarts",
+}
+EXTRA_HIDDEN = {"driver", "state", "port", "records", "files", "simulated"}
+
 FEATURE_PREPARING = "This part of the station is being prepared. Please check back soon."
 
-ALL: set[str] = set(TITLES.values()) | set(STATUS_AREAS.values()) | set(STATE_TEXT.values()) | {
+ALL: set[str] = set(TITLES.values()) | set(STATUS_AREAS.values()) | set(STATE_TEXT.values()) | set(
+    EXTRA_LABELS.values()) | {
     FEATURE_PREPARING
 }

@@ -8,7 +8,7 @@ from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk import __version__
-from kiosk.texts import STATE_TEXT, STATUS_AREAS
+from kiosk.texts import EXTRA_HIDDEN, EXTRA_LABELS, STATE_TEXT, STATUS_AREAS
 
 STATE_COLOURS = {
     "ok": "ok",
@@ -55,7 +55,15 @@ class MaintainerScreen(Screen):
                 name=row.name,
                 state=app.t(STATE_TEXT[row.state], lang),
                 state_colour=app.c(STATE_COLOURS[row.state], app.hc),
-                detail=row.detail))
+                detail=_detail(app, row, lang)))
+
+
+def _detail(app: object, row: object, lang: str) -> str:
+    facts = [f"{app.t(EXTRA_LABELS.get(k, k), lang)}: {v}"  # type: ignore[attr-defined]
+             for k, v in row.extra.items()  # type: ignore[attr-defined]
+             if v not in ("", None) and k not in EXTRA_HIDDEN]
+    detail = row.detail  # type: ignore[attr-defined]
+    return detail + ("\n" + " · ".join(facts) if facts else "")
 
 
 def _line(**values: object) -> object:
