@@ -187,19 +187,23 @@ def test_too_many_wrong_pins_lock_the_keypad(ui):
         app._pin_locked_until = 0.0
 
 
-def test_portrait_layout(ui):
+@pytest.mark.parametrize("size", [(800, 1280), (1920, 1080), (1080, 1920)],
+                         ids=["portrait-1280x800", "landscape-1920x1080", "portrait-1920x1080"])
+def test_other_screen_sizes_and_orientations(ui, size):
     from kivy.core.window import Window
 
     old = Window.size
     try:
-        Window.size = (800, 1280)
+        Window.size = size
         ui.pump(0.5)
         ui.tap(ui.screen)
         home = home_screen(ui)
-        tiles = [home.ids[t] for t in TILES]
-        for t in tiles:
+        for t in (home.ids[t] for t in TILES):
             assert t.width > 0 and t.right <= Window.width + 1 and t.y >= 0
-        ui.screenshot("07_home_portrait_zh")
+        ui.screenshot(f"07_home_{size[0]}x{size[1]}_zh")
+        ui.tap(home.ids.tile_exercise)
+        ui.pump(0.3)
+        ui.screenshot(f"07_choose_{size[0]}x{size[1]}_zh")
     finally:
         Window.size = old
         ui.pump(0.5)
