@@ -421,8 +421,6 @@ class KioskApp(App):
         return lines
 
     def _exercise_titles(self) -> dict[str, dict[str, str]]:
-        if not hasattr(self, "_titles_cache"):
-            from vision.exercises import load_exercises
-
-            self._titles_cache = {n: s.title for n, s in load_exercises().items()}
-        return self._titles_cache
+        vision = self.service("vision")
+        specs = vision.exercises() if vision is not None else {}
+        return {n: spec.title for n, spec in specs.items()}

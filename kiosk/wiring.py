@@ -55,16 +55,13 @@ def build_screens(cfg: Config, data: Path) -> dict[str, Callable[[], Any]]:
 
     voice = Voice(enabled=True, voice_dir=data / "content" / "voice")
 
-    def exercises() -> dict[str, Any]:
-        from vision.exercises import load_exercises
-
-        extra = Path(cfg.vision.exercises_dir).expanduser() if cfg.vision.exercises_dir else None
-        return load_exercises(extra)
-
     def choose() -> Any:
+        from kivy.app import App
+
         from kiosk.screens.choose import ChooseScreen
 
-        return ChooseScreen(exercises=exercises())
+        # One loading of the exercise files, shared with the vision service.
+        return ChooseScreen(exercises=App.get_running_app().service("vision").exercises())
 
     def coach() -> Any:
         from kivy.app import App
