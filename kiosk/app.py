@@ -414,10 +414,10 @@ class KioskApp(App):
         for rec in store.store.recent("exercise_session", limit=30, resident=resident):
             when = rec.ended_at + timedelta(minutes=rec.utc_offset_min)
             name = pick(titles.get(rec.exercise, {"en": rec.exercise}), lang)
-            unit = "{n} seconds" if rec.target.kind == "seconds" else "{n} times"
+            unit = "{n} seconds" if rec.unit == "s" else "{n} times"
             lines.append(self.t("{when}  {exercise}  {amount}", lang,
                                 when=when.strftime("%Y-%m-%d %H:%M"), exercise=name,
-                                amount=self.t(unit, lang, n=rec.repetitions)))
+                                amount=self.t(unit, lang, n=int(rec.value))))
         return lines
 
     def _exercise_titles(self) -> dict[str, dict[str, str]]:

@@ -54,7 +54,8 @@ class CoachingSession:
                  save: Callable[[ExerciseSession], None]) -> None:
         self.uuid = uuid.uuid4()
         self.exercise = exercise
-        self.target = Target(kind="seconds" if kind == "hold" else "repetitions", value=target)
+        self.activity = "hold" if kind == "hold" else "reps"
+        self.target = Target(unit="s" if kind == "hold" else "reps", value=target)
         self.kiosk_id = kiosk_id
         self.resident = resident or GUEST
         self._save = save
@@ -80,10 +81,13 @@ class CoachingSession:
             kiosk_id=self.kiosk_id,
             resident=self.resident,
             exercise=self.exercise,
+            activity=self.activity,
             target=self.target,
-            repetitions=repetitions,
-            good_repetitions=min(good, repetitions),
-            rep_flags=flags,
+            value=float(repetitions),
+            unit="s" if self.activity == "hold" else "reps",
+            repetitions=0 if self.activity == "hold" else repetitions,
+            good_repetitions=0 if self.activity == "hold" else min(good, repetitions),
+            rep_flags=[] if self.activity == "hold" else flags,
             duration_s=round(self.elapsed_s() if duration_s is None else duration_s, 2),
             heart_rate=self.heart_rate.summary(),
             started_at=self.started_at,

@@ -9,14 +9,21 @@ up to date by :func:`migrate`, a chain of small pure functions, one per version
 step.
 
 Record kinds: ``exercise_session``, ``lesson_progress``, ``fitness_test`` and
-``feedback``.
+``feedback``. Every record says what it measured as a value with a unit
+(:meth:`_Record.measure`) and the local day it belongs to
+(:meth:`_Record.local_day`), so the server can index them as typed columns.
+
+Version 3 (this one): an exercise session carries its activity kind
+(``vision.activity``: ``reps``, ``hold``, ``reps_in_time``, ``timed``), its
+target as ``{value, unit}`` and its result as ``value`` + ``unit``; a hold's
+seconds are no longer stored in ``repetitions``.
 """
 
 from __future__ import annotations
 
 import uuid as _uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -29,8 +36,13 @@ from pydantic import (
     model_validator,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Current version of every record kind. Version 1 is the pre-release layout (see ``migrate``)."""
+
+ACTIVITIES = ("reps", "hold", "reps_in_time", "timed")
+"""The activity kinds of ``vision.activity`` (kept as strings here: records do not import vision)."""
+Activity = Literal["reps", "hold", "reps_in_time", "timed"]
+ExerciseUnit = Literal["reps", "s"]
 
 GUEST = "guest"
 KINDS = ("exercise_session", "lesson_progress", "fitness_test", "feedback")
@@ -62,7 +74,7 @@ def _utc(v: datetime) -> datetime:
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     uuid: _uuid.UUID = Field(default_factory=_uuid.uuid4)
     """Made on the kiosk when the record is created; the server upserts on it."""
     kiosk_id: _ID
@@ -80,12 +92,23 @@ class _Record(BaseModel):
         """The moment the record is about (used for retention)."""
         raise NotImplementedError
 
+    def local_day(self) -> date:
+        """The kiosk's local calendar day of :meth:`timestamp` (reports count by it)."""
+        offset = getattr(self, "utc_offset_min", 0)
+        return (self.timestamp() + timedelta(minutes=offset)).date()
+
+    def measure(self) -> tuple[float | None, str | None]:
+        """What the record measured, as ``(value, unit)`` (``(None, None)`` if nothing)."""
+        return None, None
+
 
 class Target(BaseModel):
+    """A session's target: a number of repetitions or seconds (a time limit for ``reps_in_time``)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["repetitions", "seconds"]
-    value: Annotated[int, Field(ge=1, le=10_000)]
+    value: Annotated[float, Field(ge=1, le=10_000, allow_inf_nan=False)]
+    unit: ExerciseUnit
 
 
 class HeartRate(BaseModel):
@@ -109,9 +132,16 @@ class ExerciseSession(_Record):
 
     kind: Literal["exercise_session"] = "exercise_session"
     exercise: _NAME
-    target: Target
-    repetitions: Annotated[int, Field(ge=0, le=10_000)]
-    good_repetitions: Annotated[int, Field(ge=0, le=10_000)]
+    activity: Activity = "reps"
+    """How it was measured (``vision.activity``)."""
+    target: Target | None
+    """None for kinds without a target (``timed``)."""
+    value: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+    """The result: repetitions (``reps``, ``reps_in_time``) or seconds (``hold``, ``timed``)."""
+    unit: ExerciseUnit
+    repetitions: Annotated[int, Field(ge=0, le=10_000)] = 0
+    """Repetitions counted (0 for kinds that do not count them)."""
+    good_repetitions: Annotated[int, Field(ge=0, le=10_000)] = 0
     rep_flags: Annotated[list[RepFlags], Field(max_length=10_000)] = Field(default_factory=list)
     """Per repetition, the form flags raised (empty list = a clean repetition)."""
     duration_s: Annotated[float, Field(ge=0, le=24 * 3600)]
@@ -132,10 +162,26 @@ class ExerciseSession(_Record):
             raise ValueError("rep_flags must have one entry per repetition (or be empty)")
         if self.ended_at < self.started_at:
             raise ValueError("ended_at must not be before started_at")
+        counts = self.activity in ("reps", "reps_in_time")
+        want_unit = "reps" if counts else "s"
+        if self.unit != want_unit:
+            raise ValueError(f"unit must be {want_unit!r} for activity {self.activity!r}")
+        if counts and self.value != self.repetitions:
+            raise ValueError("value must equal repetitions for a counted activity")
+        if not counts and (self.repetitions or self.rep_flags):
+            raise ValueError(f"activity {self.activity!r} counts no repetitions")
+        target_unit = {"reps": "reps", "hold": "s", "reps_in_time": "s"}.get(self.activity)
+        if target_unit is None and self.target is not None:
+            raise ValueError(f"activity {self.activity!r} has no target")
+        if target_unit is not None and (self.target is None or self.target.unit != target_unit):
+            raise ValueError(f"target must be in {target_unit!r} for activity {self.activity!r}")
         return self
 
     def timestamp(self) -> datetime:
         return self.ended_at
+
+    def measure(self) -> tuple[float | None, str | None]:
+        return self.value, self.unit
 
 
 class LessonProgress(_Record):
@@ -151,6 +197,9 @@ class LessonProgress(_Record):
 
     def timestamp(self) -> datetime:
         return self.updated_at
+
+    def measure(self) -> tuple[float | None, str | None]:
+        return self.progress, "ratio"
 
 
 class FitnessTestResult(_Record):
@@ -168,6 +217,9 @@ class FitnessTestResult(_Record):
     def timestamp(self) -> datetime:
         return self.measured_at
 
+    def measure(self) -> tuple[float | None, str | None]:
+        return self.value, self.unit
+
 
 class Feedback(_Record):
     kind: Literal["feedback"] = "feedback"
@@ -181,6 +233,9 @@ class Feedback(_Record):
 
     def timestamp(self) -> datetime:
         return self.created_at
+
+    def measure(self) -> tuple[float | None, str | None]:
+        return float(self.rating), "points"
 
 
 Record = ExerciseSession | LessonProgress | FitnessTestResult | Feedback
@@ -261,7 +316,33 @@ def _v1_to_v2(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
+def _v2_to_v3(d: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 stored a hold's seconds in ``repetitions`` and the target as
+    ``{kind: repetitions|seconds, value}``; version 3 has activity, value and unit."""
+    d = dict(d)
+    if d.get("kind") == "exercise_session":
+        target = d.get("target")
+        seconds = isinstance(target, dict) and target.get("kind") == "seconds"
+        if isinstance(target, dict) and "kind" in target:
+            d["target"] = {"value": target.get("value"),
+                           "unit": "s" if seconds else "reps"}
+        reps = d.get("repetitions", 0)
+        if seconds:
+            d["activity"] = "hold"
+            d["value"] = reps
+            d["unit"] = "s"
+            d["repetitions"] = 0
+            d["good_repetitions"] = 0
+            d["rep_flags"] = []
+        else:
+            d["activity"] = "reps"
+            d["value"] = reps
+            d["unit"] = "reps"
+    d["schema_version"] = 3
+    return d
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3}
 """``MIGRATIONS[n]`` turns a version-n dict into a version n+1 dict."""
 
 

@@ -67,7 +67,8 @@ def test_full_session_of_ten_squats_reaches_the_summary_and_is_saved(ui):
     assert len(new) == 1
     rec = new[0]
     assert rec.exercise == "squat" and rec.repetitions == 10 and rec.completed
-    assert rec.target.kind == "repetitions" and rec.target.value == 10
+    assert rec.target.unit == "reps" and rec.target.value == 10
+    assert rec.value == 10 and rec.unit == "reps" and rec.activity == "reps"
     assert 10 <= rec.duration_s <= 25
     assert len(rec.rep_flags) == 10
     ui.tap(ui.shell.ids.topbar.ids.lang)

@@ -36,7 +36,8 @@ def session(i: int = 0, kiosk: str = "k1", **over: object) -> ExerciseSession:
         kiosk_id=kiosk,
         resident=f"r-{i % 97:04x}" if i % 3 else "guest",
         exercise=["squat", "sit_to_stand", "arm_raise", "march"][i % 4],
-        target={"kind": "repetitions", "value": 10},
+        target={"value": 10, "unit": "reps"},
+        unit="reps",
         repetitions=reps,
         good_repetitions=reps // 2,
         rep_flags=[["shallow"] if j % 2 else [] for j in range(reps)],
@@ -48,6 +49,7 @@ def session(i: int = 0, kiosk: str = "k1", **over: object) -> ExerciseSession:
         completed=bool(i % 5),
     )
     fields.update(over)
+    fields.setdefault("value", fields["repetitions"])
     return ExerciseSession(**fields)  # type: ignore[arg-type]
 
 

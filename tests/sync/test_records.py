@@ -58,9 +58,9 @@ def test_invalid_records_name_the_field(change: dict, field: str) -> None:
 
 def test_missing_fields_are_listed() -> None:
     with pytest.raises(RecordError) as info:
-        parse_record({"kind": "exercise_session", "kiosk_id": "k1"})
+        parse_record({"kind": "exercise_session", "kiosk_id": "k1", "schema_version": 3})
     fields = {f for f, _m in info.value.problems}
-    assert {"exercise", "repetitions", "started_at", "ended_at"} <= fields
+    assert {"exercise", "target", "value", "unit", "started_at", "ended_at"} <= fields
 
 
 def test_not_an_object() -> None:
@@ -91,7 +91,8 @@ def test_v1_session_migrates_to_current() -> None:
     assert rec.schema_version == SCHEMA_VERSION
     assert rec.resident == "guest"
     assert rec.duration_s == 41.5
-    assert rec.target.kind == "repetitions" and rec.target.value == 12
+    assert rec.target is not None and rec.target.unit == "reps" and rec.target.value == 12
+    assert rec.activity == "reps" and rec.value == 2 and rec.unit == "reps"
     assert rec.heart_rate is not None and rec.heart_rate.max_bpm == 121
     assert migrate(rec.to_json_dict()) == rec.to_json_dict()  # current: a no-op
 

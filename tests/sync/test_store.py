@@ -44,7 +44,8 @@ def test_same_uuid_twice_is_one_record(tmp_path: Path) -> None:
         s.mark_synced([partial.key])
         s.save(partial)  # identical re-save: stays synced
         assert s.waiting() == 0
-        final = partial.model_copy(update={"completed": True, "repetitions": 10})
+        final = partial.model_copy(update={"completed": True, "repetitions": 10,
+                                              "value": 10.0})
         s.save(final)  # changed: replaced in place, queued again
         assert s.count() == 1 and s.waiting() == 1
         assert s.get(partial.key) == final
