@@ -36,7 +36,7 @@ DEFAULT_CLIP = REPO.parent / "shared" / "media" / "squat_crossfit_mrpose_full.mp
 
 def start_app():  # type: ignore[no-untyped-def]
     from kiosk.config import parse_config
-    from kiosk.display import ensure_display
+    from kiosk.startup.display import ensure_display
 
     tmp = Path(tempfile.mkdtemp())
     os.environ["KIOSK_DATA_DIR"] = str(tmp / "data")
@@ -44,7 +44,7 @@ def start_app():  # type: ignore[no-untyped-def]
     ensure_display(1280, 800)
     cfg = parse_config('[kiosk]\nidle_timeout_s = 600\n[sync]\nenabled = false\n'
                        '[sensors]\nsimulate = "never"\n[voice]\nenabled = false\n', "bench")
-    from kiosk.startup import start_kiosk
+    from kiosk.startup.launch import start_kiosk
 
     app = start_kiosk(cfg, windowed=True)
     from kivy.base import EventLoop, runTouchApp
@@ -76,8 +76,8 @@ def run_worker(app, loop, clip: Path | str, seconds: float):  # type: ignore[no-
     flips: list[float] = []
     Window.bind(on_flip=lambda *_: flips.append(time.monotonic()))
     spec = load_exercises()["squat"]
-    coach = app.sm.get_screen("coach")
-    vision = app.service("vision")
+    coach = app.screen("coach")
+    vision = app.services.vision
     coach.make_live = lambda s, t, cb: vision.make_live(s, t, cb, source=str(clip))
     app.start_visit("")
     coach.prepare(spec, 50)
@@ -110,7 +110,7 @@ def run_plain(app, loop, clip: Path, seconds: float):  # type: ignore[no-untyped
 
     app.go_home()
     loop.idle()
-    coach = app.sm.get_screen("coach")
+    coach = app.screen("coach")
     view = coach.ids.view
     src = VideoFileSource(clip).open()
     est = PoseEstimator(1).__enter__()

@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import machine, median, table  # noqa: E402
-from kiosk.display import ensure_display  # noqa: E402
+from kiosk.startup.display import ensure_display  # noqa: E402
 
 PLAIN = r"""
 import os, sys, time

@@ -18,8 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def doctor(args: argparse.Namespace) -> int:
     cfg = config_or_exit(args)
-    from kiosk.doctor import format_table, run_checks
-    from kiosk.startup import cache_dir
+    from kiosk.startup.doctor import format_table, run_checks
+    from kiosk.startup.launch import cache_dir
 
     checks = run_checks(cfg, cache_dir() / "fonts")
     print(format_table(checks))

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("KIOSK_T0", str(time.time()))
     cfg = config_or_exit(args)
-    from kiosk.startup import StartupError, start_kiosk
+    from kiosk.startup.launch import StartupError, start_kiosk
 
     server = None
     try:
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 def _start_local_server(cfg):  # type: ignore[no-untyped-def]
     from urllib.parse import urlparse
 
-    from kiosk.config import data_dir
+    from kiosk.config import data_layout
     from sync.server.dev import start_local_server
 
     url = urlparse(cfg.sync.server_url)
@@ -55,7 +55,7 @@ def _start_local_server(cfg):  # type: ignore[no-untyped-def]
         print(f"--local-server ignored: sync.server_url {cfg.sync.server_url} is not local")
         return None
     try:
-        server = start_local_server(data_dir(cfg), kiosk_id=cfg.kiosk.id, port=url.port or 80)
+        server = start_local_server(data_layout(cfg).root, kiosk_id=cfg.kiosk.id, port=url.port or 80)
     except Exception as exc:  # noqa: BLE001 - the kiosk works offline; say why and go on
         print(f"kiosk: the local server did not start ({exc}); records will wait on the kiosk",
               file=sys.stderr)

@@ -75,7 +75,7 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     from hardware import list_serial_ports, resolve_port
     from hardware.ports import matches
-    from kiosk.services.sensors_service import device_spec, needs_simulators
+    from kiosk.services.sensors import device_spec, needs_simulators
 
     cfg = config_or_exit(args)
     ports = list_serial_ports()
@@ -138,7 +138,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     from hardware import DeviceManager, DeviceSpec, DeviceStateChanged, Reading, RejectedFrame
     from hardware.drivers import driver_names
-    from kiosk.services.sensors_service import device_spec
+    from kiosk.services.sensors import device_spec
 
     cfg = config_or_exit(args)
     hold = cfg.sensors.card_hold_s

@@ -30,16 +30,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from kiosk.config import data_dir
-    from kiosk.services.sync_service import STATE_FILE, settings_from_config
+    from kiosk.config import data_layout
+    from kiosk.services.sync import settings_from_config
     from sync.client import SyncClient
     from sync.store import Store, StoreError
 
     cfg = config_or_exit(args)
-    data = data_dir(cfg)
+    layout = data_layout(cfg)
     try:
         store = Store(
-            data / "store",
+            layout.store,
             segment_size=cfg.store.segment_size,
             retention_days=cfg.store.retention_days,
         )
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         if args.retry_rejected:
             n = store.retry_rejected()
             print(f"{n} rejected record(s) queued again")
-        settings = settings_from_config(cfg, data)
+        settings = settings_from_config(cfg, layout)
         if args.status:
             st = store.stats()
             out = {"records": st.total, "waiting": st.waiting, "rejected": st.rejected}
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             f"as kiosk {settings.kiosk_id!r}",
             file=sys.stderr if args.json else sys.stdout,
         )
-        client = SyncClient(store, settings, state_file=data / STATE_FILE)
+        client = SyncClient(store, settings, state_file=layout.sync_state)
         try:
             report = client.sync_once()
             if report.ok:

@@ -11,8 +11,8 @@ import time
 
 from hardware.drivers import cms50d, rdm6300
 from hardware.sim import PtyPort
-from kiosk.config import parse_config
-from kiosk.services.sensors_service import (
+from kiosk.config import DataLayout, parse_config
+from kiosk.services.sensors import (
     SensorsService,
     load_or_create_salt,
     needs_simulators,
@@ -56,7 +56,7 @@ def device_cfg(port, driver, name="dev", extra=""):
 def test_card_tap_gives_one_pseudonymous_login_on_the_ui_thread(tmp_path):
     port = PtyPort(tmp_path / "reader")
     ui = UiThread()
-    svc = SensorsService(device_cfg(port.path, "rdm6300", "cards"), post=ui.post, data=tmp_path)
+    svc = SensorsService(device_cfg(port.path, "rdm6300", "cards"), post=ui.post, layout=DataLayout(tmp_path))
     logins, threads, readings = [], [], []
     svc.on_card = lambda pid: (logins.append(pid), threads.append(threading.get_ident()))
     svc.on_reading = readings.append
@@ -79,7 +79,7 @@ def test_card_tap_gives_one_pseudonymous_login_on_the_ui_thread(tmp_path):
         assert rows[0].state == "ok" and rows[0].extra["driver"] == "rdm6300"
         assert rows[0].extra["readings"] == "1"
         # same card, same kiosk: same ID after a restart (the salt is kept)
-        salt = load_or_create_salt(svc.cfg, tmp_path)
+        salt = load_or_create_salt(svc.cfg, DataLayout(tmp_path))
         assert logins[0] == pseudonymous_id("0A00BC614E", salt)
     finally:
         svc.stop()
@@ -89,21 +89,21 @@ def test_card_tap_gives_one_pseudonymous_login_on_the_ui_thread(tmp_path):
 
 def test_salt_made_once_kept_private_and_overridable(tmp_path):
     cfg = config("")
-    a = load_or_create_salt(cfg, tmp_path)
-    b = load_or_create_salt(cfg, tmp_path)
+    a = load_or_create_salt(cfg, DataLayout(tmp_path))
+    b = load_or_create_salt(cfg, DataLayout(tmp_path))
     path = tmp_path / "sensors" / "card-salt"
     assert a == b and len(a) == 64
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    other = load_or_create_salt(config(""), tmp_path / "elsewhere")
+    other = load_or_create_salt(config(""), DataLayout(tmp_path / "elsewhere"))
     assert pseudonymous_id("0A00BC614E", a) != pseudonymous_id("0A00BC614E", other)
     fixed = config('[sensors]\ncard_salt = "from-config"\n')
-    assert load_or_create_salt(fixed, tmp_path) == b"from-config"
+    assert load_or_create_salt(fixed, DataLayout(tmp_path)) == b"from-config"
 
 
 def test_live_heart_rate_and_finger_out(tmp_path):
     port = PtyPort(tmp_path / "oxi")
     ui = UiThread()
-    svc = SensorsService(device_cfg(port.path, "cms50d", "oxi"), post=ui.post, data=tmp_path)
+    svc = SensorsService(device_cfg(port.path, "cms50d", "oxi"), post=ui.post, layout=DataLayout(tmp_path))
     svc.start()
     try:
         assert ui.run_until(lambda: svc.devices()[0].state == "open")
@@ -133,7 +133,7 @@ def test_simulators_when_nothing_is_present(tmp_path):
         assert not needs_simulators(present)
 
     ui = UiThread()
-    svc = SensorsService(cfg, post=ui.post, data=tmp_path, sim_seed=5)
+    svc = SensorsService(cfg, post=ui.post, layout=DataLayout(tmp_path), sim_seed=5)
     got = []
     svc.on_reading = got.append
     svc.start()
@@ -152,7 +152,7 @@ def test_simulators_when_nothing_is_present(tmp_path):
 
 
 def test_no_devices_row(tmp_path):
-    svc = SensorsService(config('[sensors]\nsimulate = "never"\n'), data=tmp_path)
+    svc = SensorsService(config('[sensors]\nsimulate = "never"\n'), layout=DataLayout(tmp_path))
     svc.start()
     try:
         rows = svc.status()
@@ -198,7 +198,7 @@ def test_status_shows_driver_facts(tmp_path):
         f'[[sensors.devices]]\nname = "bike"\ndriver = "station"\nport = "{st.path}"\n'
     )
     ui = UiThread()
-    svc = SensorsService(cfg, post=ui.post, data=tmp_path)
+    svc = SensorsService(cfg, post=ui.post, layout=DataLayout(tmp_path))
     svc.start()
     try:
         assert ui.run_until(lambda: all(d.state == "open" for d in svc.devices()))

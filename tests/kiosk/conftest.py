@@ -29,7 +29,7 @@ long_press_s = 1.5
 @pytest.fixture(scope="session")
 def kiosk_ui(tmp_path_factory):
     from kiosk.config import parse_config
-    from kiosk.display import ensure_display
+    from kiosk.startup.display import ensure_display
 
     data = tmp_path_factory.mktemp("kiosk-data")
     saved_env = {k: os.environ.get(k) for k in ("KIOSK_DATA_DIR", "KIOSK_CACHE_DIR")}
@@ -40,7 +40,7 @@ def kiosk_ui(tmp_path_factory):
         shutil.rmtree(SHOTS)
     # Sensors: a simulated pulse oximeter (live heart rate) and a card reader on a
     # pseudo-terminal whose other end the tests write to, like a real reader would.
-    from kiosk.services.sensors_service import start_simulated_devices
+    from kiosk.services.sensors import start_simulated_devices
 
     sims, sim_devices = start_simulated_devices(drivers=["cms50d"], seed=1)
     card_master, card_slave = os.openpty()
@@ -50,7 +50,7 @@ def kiosk_ui(tmp_path_factory):
         f'[[sensors.devices]]\nname = "card"\ndriver = "rdm6300"\nport = "{os.ttyname(card_slave)}"\n'
     )
     cfg = parse_config(TEST_CONFIG + sensors, "tests/kiosk/conftest.py")
-    from kiosk.startup import start_kiosk
+    from kiosk.startup.launch import start_kiosk
 
     app = start_kiosk(cfg, windowed=True)
     from kivy.base import runTouchApp

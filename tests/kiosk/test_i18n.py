@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from kiosk import i18n
-from kiosk.fonts import FontMissingError, find_cjk_fonts
+from kiosk.startup.fonts import FontMissingError, find_cjk_fonts
 
-KIOSK = Path(i18n.__file__).parent
-# t('...') / tr("...") in kv and Python, and the msgid tables in the app.
-CALL = re.compile(r"""\b(?:t|tr)\(\s*(['"])(.+?)\1""")
+KIOSK = Path(i18n.__file__).parents[1]
+# t('...') / tr("...") in kv and Python, and msgids chosen in code (N_("...")).
+CALL = re.compile(r"""\b(?:t|tr|N_)\(\s*(['"])(.+?)\1""")
 
 
 def used_msgids() -> set[str]:
@@ -22,9 +22,6 @@ def used_msgids() -> set[str]:
     for path in list(KIOSK.rglob("*.kv")) + list(KIOSK.rglob("*.py")):
         for m in CALL.finditer(path.read_text(encoding="utf-8")):
             found.add(m.group(2))
-    from kiosk import texts
-
-    found |= texts.ALL
     return {m for m in found if m and m != "..." and not m.startswith("{")}
 
 
@@ -83,7 +80,7 @@ def test_missing_font_stops_kiosk_run_with_a_clear_message(tmp_path):
     import subprocess
     import sys
 
-    code = ("import kiosk.fonts as f; f._SEARCH_DIRS[:] = []; "
+    code = ("import kiosk.startup.fonts as f; f._SEARCH_DIRS[:] = []; "
             "from kiosk.cli import main; raise SystemExit(main(['run']))")
     env = dict(os.environ, KIOSK_DATA_DIR=str(tmp_path), KIOSK_CACHE_DIR=str(tmp_path / "c"))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

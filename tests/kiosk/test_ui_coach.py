@@ -20,7 +20,7 @@ def open_coach(ui, exercise: str, target: int, source: str):
 
 
 def store_records(ui):
-    return ui.app.service("store").store.recent("exercise_session", limit=1000)
+    return ui.app.services.store.store.recent("exercise_session", limit=1000)
 
 
 def wait_phase(ui, coach, phase, timeout=20.0):
@@ -30,8 +30,8 @@ def wait_phase(ui, coach, phase, timeout=20.0):
 def test_choose_screen_shows_every_exercise_in_both_languages(ui):
     app = ui.app
     ui.tap(ui.screen)
-    ui.tap(app.sm.get_screen("home").ids.tile_exercise)
-    choose = app.sm.get_screen("exercise")
+    ui.tap(app.screen("home").tiles["exercise"])
+    choose = app.screen("exercise")
     assert len(choose._cards) >= 9
     assert choose._cards["squat"].title == "深蹲"
     ui.pump(0.5)
@@ -57,7 +57,7 @@ def test_full_session_of_ten_squats_reaches_the_summary_and_is_saved(ui):
     ui.wait_for(lambda: coach._count >= 4, timeout=15, what="4 repetitions")
     ui.screenshot("13_coach_counting_zh")
     ui.wait_for(lambda: ui.app.sm.current == "summary", timeout=30, what="the summary")
-    summary = ui.app.sm.get_screen("summary")
+    summary = ui.app.screen("summary")
     ui.pump(0.3)
     ui.screenshot("14_summary_zh")
     assert summary.data["count"] == 10
@@ -103,7 +103,7 @@ def test_stop_early_saves_a_partial_session_once(ui):
     ui.wait_for(lambda: coach._count >= 3, timeout=10, what="3 repetitions")
     ui.tap(coach.ids.stop)
     assert ui.app.sm.current == "summary"
-    summary = ui.app.sm.get_screen("summary")
+    summary = ui.app.screen("summary")
     ui.screenshot("16_summary_stopped_early_zh")
     new = [r for r in store_records(ui) if r.uuid not in before]
     assert len(new) == 1 and not new[0].completed
@@ -193,10 +193,11 @@ def test_card_tap_logs_a_resident_in_under_a_pseudonym(ui):
     coach = open_coach_from_home(ui, "squat", 2, "sim:squat?reps=2&period=1.3&lead_in=5")
     ui.wait_for(lambda: app.sm.current == "summary", timeout=30, what="the summary")
     assert coach.last_record.resident == resident
-    ui.tap(app.sm.get_screen("summary").ids.done)
+    ui.tap(app.screen("summary").ids.done)
     assert app.sm.current == "home", app.sm.current
-    ui.tap(app.sm.get_screen("home").ids.tile_records)
-    records = app.sm.get_screen("records")
+    ui.tap(app.screen("home").tiles["records"])
+    records = app.screen("records")
+    ui.wait_for(lambda: not records.loading, timeout=5, what="records loaded off the UI thread")
     assert len(records.ids.rows.children) >= 1
     ui.screenshot("20_my_records_zh")
     data = Path(os.environ["KIOSK_DATA_DIR"])
@@ -209,11 +210,11 @@ def test_card_tap_logs_a_resident_in_under_a_pseudonym(ui):
 def open_coach_from_home(ui, exercise: str, target: int, source: str):
     """Home -> Exercise -> pick -> set target -> Start, with the given source."""
     app = ui.app
-    vision = app.service("vision")
-    coach = app.sm.get_screen("coach")
+    vision = app.services.vision
+    coach = app.screen("coach")
     coach.make_live = lambda spec, tgt, cb: vision.make_live(spec, tgt, cb, source=source)
-    ui.tap(app.sm.get_screen("home").ids.tile_exercise)
-    choose = app.sm.get_screen("exercise")
+    ui.tap(app.screen("home").tiles["exercise"])
+    choose = app.screen("exercise")
     assert app.sm.current == "exercise"
     ui.tap(choose._cards[exercise])
     assert choose.chosen == exercise

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kiosk.voice import Voice, _run
+from kiosk.services.voice import Voice, _run
 
 
 def test_say_returns_at_once_and_the_engine_gets_the_language():

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import Config, KioskSection, SyncSection
-from kiosk.services.store_service import StoreService
-from kiosk.services.sync_service import SyncService
+from kiosk.services.store import StoreService
+from kiosk.services.sync import SyncService
 from sync.client import SyncReport
 from sync.records import RecordError
 from sync.store import Store

@@ -1,0 +1,400 @@
+"""The Kivy application: the touch shell that every feature's screens live in.
+
+Why this module exists: it owns what is the same on every screen — language,
+large-text/high-contrast mode, back and home, the idle timeout that clears a
+resident's data, the hidden way into maintainer mode — and it starts and stops
+the Kivy-free services (sensors, store, sync, camera) that feed the screens.
+It knows no feature by name: features are folders under ``kiosk/features/``
+(see ``kiosk/features/registry.py``); the home screen shows their tiles and a
+feature's kv files are loaded and its screens built on the first visit.
+Import it only after ``kiosk.startup.kivy_env.prepare`` has set Kivy's environment.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
+from kivy.uix.widget import Widget
+
+from kiosk.config import Config, DataLayout
+from kiosk.features.registry import Feature, ScreenDecl, discover, home_features
+from kiosk.i18n import N_, tr
+from kiosk.services.base import Services
+from kiosk.shell import theme
+from kiosk.shell.attract import AttractScreen
+from kiosk.shell.home import HomeScreen
+from kiosk.shell.preparing import PreparingScreen
+from kiosk.shell.widgets import register_widgets
+
+log = logging.getLogger(__name__)
+
+SHELL_DIR = Path(__file__).parent
+SHELL_KV = ["widgets.kv", "shell.kv", "attract.kv", "home.kv", "preparing.kv"]
+SHELL_TITLES = {"attract": N_("Welcome"), "home": N_("Home")}
+MAINTAINER_FEATURE = "maintainer"
+"""The feature the hidden corner gesture opens (if this kiosk has it)."""
+
+
+class Shell(BoxLayout):
+    pass
+
+
+class MaintainerCorner(Widget):
+    """Invisible; holding it for ``long_press_s`` opens maintainer mode."""
+
+    _event = None
+
+    def on_touch_down(self, touch: Any) -> bool:
+        if not self.collide_point(*touch.pos):
+            return bool(super().on_touch_down(touch))
+        app = _app()
+        touch.grab(self)
+        self._event = Clock.schedule_once(
+            lambda _dt: app.request_maintainer(), app.cfg.maintainer.long_press_s
+        )
+        return True
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if touch.grab_current is self:
+            touch.ungrab(self)
+            if self._event is not None:
+                self._event.cancel()
+                self._event = None
+            return True
+        return bool(super().on_touch_up(touch))
+
+
+def _app() -> KioskApp:
+    app = App.get_running_app()
+    assert isinstance(app, KioskApp)
+    return app
+
+
+class KioskApp(App):
+    lang = StringProperty("zh_CN")
+    large = BooleanProperty(False)
+    hc = BooleanProperty(False)
+    """High contrast: on together with large text (one mode for low vision)."""
+    u = NumericProperty(8.0)
+    """One unit = 1% of the shorter window side, in pixels."""
+    portrait = BooleanProperty(False)
+    """The window is taller than wide (the top bar's buttons are a little narrower)."""
+    screen_name = StringProperty("attract")
+    screen_title = StringProperty("")
+    can_go_back = BooleanProperty(False)
+    resident_id = StringProperty("")
+    visit_active = BooleanProperty(False)
+    resident_label = StringProperty("")
+    greeting = StringProperty("")
+    vitals_text = StringProperty("")
+    clock_text = StringProperty("")
+
+    __events__ = ("on_visit_end", "on_status_changed")
+
+    def __init__(self, cfg: Config, layout: DataLayout, services: Services | None = None,
+                 features: Sequence[Feature] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cfg = cfg
+        self.layout = layout
+        self.services = services or Services()
+        self.features: list[Feature] = list(features) if features is not None else discover()
+        self.home_tiles: list[Feature] = home_features(self.features, cfg.home.features)
+        self._decls: dict[str, tuple[Feature, ScreenDecl]] = {
+            s.name: (f, s) for f in self.features for s in f.screens}
+        self._kv_loaded: set[Path] = set()
+        self.lang = cfg.kiosk.language
+        self.large = self.hc = cfg.kiosk.large_text
+        self.title = "Community Fitness & Learning Station"
+        self._history: list[str] = []
+        self._last_activity = time.monotonic()
+        self._first_frame_logged = False
+        self.sm: ScreenManager
+
+    # ----- helpers used from kv -------------------------------------------------
+    def t(self, msgid: str, lang: str, **fmt: object) -> str:
+        return tr(msgid, lang, **fmt)
+
+    def c(self, name: str, hc: bool) -> tuple[float, float, float, float]:
+        return theme.colour(name, hc)
+
+    def fs(self, units: float, u: float, large: bool) -> float:
+        return theme.font_size(units, u, large)
+
+    def tile_colour(self, colour: Sequence[float], hc: bool) -> tuple[float, float, float, float]:
+        return theme.tile_colour(colour, hc)
+
+    # ----- life cycle -------------------------------------------------------------
+    def build(self) -> Shell:
+        register_widgets()
+        for name in SHELL_KV:
+            Builder.load_file(str(SHELL_DIR / name))
+        shell = Shell()
+        self.sm = shell.ids.sm
+        self.sm.transition = NoTransition()
+        self.sm.add_widget(AttractScreen(name="attract"))
+        self.sm.add_widget(HomeScreen(name="home"))
+        self.sm.bind(current=self._on_screen_changed)
+        Window.bind(size=self._on_resize, on_touch_down=self._on_any_touch,
+                    on_key_down=self._on_any_key)
+        self._on_resize(Window, Window.size)
+        Window.clearcolor = self.c("bg", self.hc)
+        self.bind(hc=lambda _a, hc: setattr(Window, "clearcolor", self.c("bg", hc)))
+        self.sm.current = "attract"
+        self._on_screen_changed(self.sm, "attract")
+        self._update_texts()
+        self.bind(lang=lambda *_: self._update_texts(),
+                  resident_id=lambda *_: self._update_texts(),
+                  visit_active=lambda *_: self._update_texts())
+        self._tick_event = Clock.schedule_interval(self._tick, 1.0)
+        self._tick(0)
+        return shell
+
+    def on_start(self) -> None:
+        Window.bind(on_flip=self._on_flip)
+        for svc in self.services:
+            try:
+                svc.start()
+            except Exception:  # a broken part must not stop the kiosk
+                log.exception("service %s failed to start", getattr(svc, "name", svc))
+        sensors = self.services.sensors
+        if sensors is not None:
+            sensors.on_card = self.on_card
+            sensors.on_reading = self.on_reading
+            sensors.on_status = lambda: self.dispatch("on_status_changed")
+
+    def on_stop(self) -> None:
+        self._tick_event.cancel()
+        for svc in reversed(list(self.services)):
+            try:
+                svc.stop()
+            except Exception:
+                log.exception("service %s failed to stop", getattr(svc, "name", svc))
+
+    def _on_flip(self, *_args: object) -> None:
+        if self._first_frame_logged or self.sm.current != "attract":
+            return
+        self._first_frame_logged = True
+        started = float(os.environ.get("KIOSK_T0", "0") or 0)
+        took = time.time() - started if started else float("nan")
+        log.info("attract screen drawn (%.2f s after start)", took)
+        if os.environ.get("KIOSK_STARTUP_PROBE") == "1":
+            print(f"KIOSK_ATTRACT_DRAWN {took:.3f}", flush=True)
+            sys.stdout.flush()
+            Clock.schedule_once(lambda _dt: self.stop(), 0)
+
+    def _on_resize(self, _window: object, size: tuple[int, int]) -> None:
+        self.u = max(4.0, min(size) / 100.0)
+        self.portrait = size[1] > size[0]
+
+    # ----- features and their screens (built on the first visit) ----------------------
+    def feature(self, feature_id: str) -> Feature | None:
+        return next((f for f in self.features if f.id == feature_id), None)
+
+    def feature_ready(self, feature: Feature) -> bool:
+        """True when every service the feature needs is running on this kiosk."""
+        return all(self.services.has(name) for name in feature.services)
+
+    def screen(self, name: str) -> Screen:
+        """The screen called ``name``, built now if this is its first visit."""
+        if self.sm.has_screen(name):
+            return self.sm.get_screen(name)
+        if name not in self._decls:
+            raise KeyError(f"no screen called {name!r} (features: "
+                           f"{', '.join(f.id for f in self.features)})")
+        feature, decl = self._decls[name]
+        t0 = time.perf_counter()
+        try:
+            for path in feature.kv_paths(decl):
+                if path not in self._kv_loaded:
+                    Builder.load_file(str(path))
+                    self._kv_loaded.add(path)
+            module, cls_name = feature.factory_target(decl)
+            cls = getattr(importlib.import_module(module), cls_name)
+            screen = cls(name=name)
+        except Exception:  # a broken feature must not stop the kiosk: say so on its page
+            log.exception("feature %s: screen %s could not be built", feature.id, name)
+            screen = PreparingScreen(name=name, body=PreparingScreen.BROKEN)
+        self.sm.add_widget(screen)
+        log.info("screen %s built on first visit (%.0f ms)", name,
+                 (time.perf_counter() - t0) * 1000)
+        return screen
+
+    def open_feature(self, feature_id: str) -> None:
+        feature = self.feature(feature_id)
+        if feature is not None:
+            self.go(feature.entry)
+
+    def title_msgid(self, name: str) -> str:
+        if name in SHELL_TITLES:
+            return SHELL_TITLES[name]
+        decl = self._decls.get(name)
+        return decl[1].title if decl else name
+
+    # ----- navigation -------------------------------------------------------------
+    def go(self, name: str) -> None:
+        if name == self.sm.current:
+            return
+        self.screen(name)
+        self._history.append(self.sm.current)
+        self.sm.current = name
+
+    def replace_screen(self, name: str) -> None:
+        """Show ``name`` in place of the current screen ("back" will not return to it)."""
+        self.screen(name)
+        self.sm.current = name
+
+    def back(self) -> None:
+        while self._history:
+            prev = self._history.pop()
+            decl = self._decls.get(prev)
+            if decl is None or decl[1].back_returns:
+                self.sm.current = prev
+                return
+        self.go_home()
+
+    def go_home(self) -> None:
+        self._history.clear()
+        self.sm.current = "home" if self.visit_active else "attract"
+
+    def _on_screen_changed(self, _sm: object, name: str) -> None:
+        self.screen_name = name
+        self.screen_title = self.t(self.title_msgid(name), self.lang)
+        self.can_go_back = name not in ("attract", "home")
+        if name == "attract":
+            self._history.clear()
+
+    # ----- language and large text -------------------------------------------------
+    def toggle_language(self) -> None:
+        self.lang = "en" if self.lang == "zh_CN" else "zh_CN"
+
+    def toggle_large(self) -> None:
+        self.large = not self.large
+        self.hc = self.large
+
+    def _update_texts(self) -> None:
+        self.screen_title = self.t(self.title_msgid(self.screen_name), self.lang)
+        if not self.visit_active:
+            self.resident_label = ""
+        elif self.resident_id:
+            self.resident_label = self.t("Resident #{tail}", self.lang,
+                                         tail=self.resident_id[-4:])
+        else:
+            self.resident_label = self.t("Guest", self.lang)
+        if self.resident_id:
+            self.greeting = self.t("Welcome back! What would you like to do?", self.lang)
+        else:
+            self.greeting = self.t("Welcome! What would you like to do?", self.lang)
+        self._update_clock()
+        self._update_vitals()
+
+    def _tick(self, _dt: float) -> None:
+        self._update_clock()
+        self._update_vitals()  # a vanished oximeter must not leave a stale pulse on screen
+        self._check_idle()
+
+    def _update_clock(self) -> None:
+        now = time.localtime()
+        if self.lang == "zh_CN":
+            weekday = "一二三四五六日"[now.tm_wday]
+            self.clock_text = f"{now.tm_mon}月{now.tm_mday}日 星期{weekday}  {now.tm_hour:02d}:{now.tm_min:02d}"
+        else:
+            self.clock_text = time.strftime("%a %d %b  %H:%M", now)
+
+    # ----- visits: a resident (or a guest) using the kiosk ---------------------------
+    def start_visit(self, resident_id: str = "") -> None:
+        """Begin a visit (card tap or touch on the attract screen) and show home."""
+        self.resident_id = resident_id
+        self.visit_active = True
+        self._last_activity = time.monotonic()
+        self._history.clear()
+        self.sm.current = "home"
+
+    def end_visit(self, reason: str) -> None:
+        """Clear everything about the current resident from the screen; back to attract."""
+        if not self.visit_active and self.sm.current == "attract":
+            return
+        log.info("visit ended (%s)", reason)
+        self.visit_active = False
+        self.dispatch("on_visit_end", reason)
+        self.resident_id = ""
+        self.visit_active = False
+        self.vitals_text = ""
+        self.lang = self.cfg.kiosk.language
+        self.large = self.hc = self.cfg.kiosk.large_text
+        self._history.clear()
+        self.sm.current = "attract"
+
+    def on_visit_end(self, reason: str) -> None:
+        """Event: screens with unsaved work (a coaching session) save it here."""
+
+    def on_status_changed(self, *_args: object) -> None:
+        """Event: a part of the kiosk changed state (the status page refreshes)."""
+
+    def _on_any_touch(self, *_args: object) -> None:
+        self._last_activity = time.monotonic()
+
+    def _on_any_key(self, _window: object, key: int, *_args: object) -> bool:
+        self._last_activity = time.monotonic()
+        return key == 27  # Escape must not close a kiosk
+
+    def note_activity(self) -> None:
+        """Screens call this for activity that is not a touch (e.g. moving in front of the camera)."""
+        self._last_activity = time.monotonic()
+
+    def idle_seconds(self) -> float:
+        return time.monotonic() - self._last_activity
+
+    def _check_idle(self) -> None:
+        if self.sm.current == "attract":
+            return
+        if self.idle_seconds() >= self.cfg.kiosk.idle_timeout_s:
+            self.end_visit("idle")
+
+    # ----- maintainer mode ---------------------------------------------------------
+    def request_maintainer(self) -> None:
+        feature = self.feature(MAINTAINER_FEATURE)
+        if feature is None:
+            log.info("maintainer gesture, but this kiosk has no maintainer feature")
+            return
+        log.info("maintainer gesture")
+        self.go(feature.entry)
+
+    def leave_maintainer(self) -> None:
+        log.info("maintainer mode left")
+        self.go_home()
+
+    # ----- sensors ---------------------------------------------------------------------
+    def on_card(self, pseudonymous_id: str) -> None:
+        """A resident card was tapped (UI thread). Logs in from the attract or home screen."""
+        if self.sm.current in ("attract", "home"):
+            log.info("resident card login")
+            self.start_visit(resident_id=pseudonymous_id)
+
+    def on_reading(self, reading: Any) -> None:
+        if reading.kind in ("heart_rate", "spo2", "finger"):
+            self._update_vitals()
+
+    def _update_vitals(self) -> None:
+        sensors = self.services.sensors
+        hr = sensors.heart_rate if sensors is not None else None
+        spo2 = sensors.spo2 if sensors is not None else None
+        parts = []
+        if hr is not None:
+            parts.append(self.t("♥ Heart rate {bpm}", self.lang, bpm=int(hr)))
+        if spo2 is not None:
+            parts.append(self.t("Blood oxygen {spo2}%", self.lang, spo2=int(spo2)))
+        self.vitals_text = "   ".join(parts) if self.visit_active else ""

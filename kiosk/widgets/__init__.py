@@ -1,1 +1,0 @@
-"""Reusable Kivy widgets: the camera picture with skeleton, progress ring, movement chart."""
