@@ -24,6 +24,7 @@ from kiosk.config.schema import (
     KioskSection,
     LoggingSection,
     MaintainerSection,
+    ResidentsSection,
     SensorDevice,
     SensorsSection,
     StoreSection,
@@ -34,7 +35,7 @@ from kiosk.config.schema import (
 
 __all__ = [
     "APP_NAME", "ENV_VAR", "CameraSection", "Config", "ConfigError", "ConfigProblem",
-    "DataLayout", "HomeSection", "KioskSection", "LoggingSection", "MaintainerSection",
+    "DataLayout", "HomeSection", "KioskSection", "LoggingSection", "MaintainerSection", "ResidentsSection",
     "SensorDevice", "SensorsSection", "StoreSection", "SyncSection", "VisionSection",
     "VoiceSection", "data_layout", "default_config_path", "default_data_dir", "key_lines",
     "load_config", "parse_config", "resolve_config_path",

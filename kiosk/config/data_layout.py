@@ -44,15 +44,6 @@ class DataLayout:
         return self.root / "store"
 
     @property
-    def sensors(self) -> Path:
-        return self.root / "sensors"
-
-    @property
-    def card_salt(self) -> Path:
-        """Legacy per-kiosk card salt (before the community key)."""
-        return self.sensors / "card-salt"
-
-    @property
     def community_key(self) -> Path:
         """The community key that makes card pseudonyms equal on every kiosk of a community."""
         return self.root / "community-key"

@@ -131,11 +131,16 @@ class SensorsSection(_Section):
     simulate: Literal["auto", "always", "never"] = "auto"
     """``auto``: simulated sensors when no configured device is present."""
     devices: list[SensorDevice] = Field(default_factory=list)
-    card_salt: str = ""
-    """Secret mixed into the pseudonymous ID made from a card number; empty = a random
-    one generated once and kept in ``<data dir>/sensors/card-salt``."""
     card_hold_s: Annotated[float, Field(ge=0.2, le=10)] = 1.5
     """A card must be away this long before the same card counts as a new tap."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_card_salt(cls, data: object) -> object:
+        if isinstance(data, dict) and "card_salt" in data:
+            raise ValueError("sensors.card_salt was replaced by [residents] community_key, "
+                             "which is the same on every kiosk of the community")
+        return data
 
     @field_validator("devices")
     @classmethod
@@ -144,6 +149,24 @@ class SensorsSection(_Section):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"device names must be unique: {', '.join(dup)}")
+        return v
+
+
+class ResidentsSection(_Section):
+    """Who uses the kiosk: card logins under the community's pseudonyms."""
+
+    community_key: str = ""
+    """The secret every kiosk of the community shares (card pseudonyms are HMACs under it);
+    empty = the file ``<data dir>/community-key``, made on a developer's kiosk if missing."""
+
+    @field_validator("community_key")
+    @classmethod
+    def _strong(cls, v: str) -> str:
+        from kiosk.residents.community_key import weakness
+
+        problem = weakness(v) if v else None
+        if problem:
+            raise ValueError(f"too weak: {problem}")
         return v
 
 
@@ -187,6 +210,7 @@ class Config(_Section):
     camera: CameraSection = Field(default_factory=CameraSection)
     vision: VisionSection = Field(default_factory=VisionSection)
     sensors: SensorsSection = Field(default_factory=SensorsSection)
+    residents: ResidentsSection = Field(default_factory=ResidentsSection)
     store: StoreSection = Field(default_factory=StoreSection)
     sync: SyncSection = Field(default_factory=SyncSection)
     voice: VoiceSection = Field(default_factory=VoiceSection)

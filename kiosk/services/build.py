@@ -22,6 +22,7 @@ def ui_post(fn: Callable[[], None]) -> None:
 
 
 def build_services(cfg: Config, layout: DataLayout) -> Services:
+    from kiosk.services.residents import ResidentsService
     from kiosk.services.sensors import SensorsService
     from kiosk.services.store import StoreService
     from kiosk.services.sync import SyncService
@@ -29,10 +30,12 @@ def build_services(cfg: Config, layout: DataLayout) -> Services:
     from kiosk.services.voice import Voice
 
     store = StoreService(cfg, post=ui_post, layout=layout)
+    residents = ResidentsService(cfg, layout)
     return Services(
         store=store,
         sync=SyncService(cfg, store, post=ui_post, layout=layout),
-        sensors=SensorsService(cfg, post=ui_post, layout=layout),
+        residents=residents,
+        sensors=SensorsService(cfg, post=ui_post, layout=layout, residents=residents),
         vision=VisionService(cfg, post=ui_post),
         voice=Voice(enabled=True, voice_dir=layout.voice),
     )

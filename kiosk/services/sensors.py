@@ -9,17 +9,16 @@ starts simulated devices when the config asks for them (or, with
 events to the UI thread through ``post``. It never imports Kivy.
 
 The raw card number never leaves this module towards the UI or the store:
-``on_card`` and card readings carry ``pseudonymous_id(card)``, an HMAC of the
-card ID with a per-kiosk secret salt.
+``on_card`` and card readings carry the resident's pseudonym from the
+residents service (an HMAC under the community key, the same on every kiosk
+of the community; see ``kiosk/residents/``). Without that service, or while
+its key is missing, card taps are ignored.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
-import secrets
 import tempfile
 import threading
 import time
@@ -41,6 +40,7 @@ from hardware.ports import PortLister
 from hardware.sim import DeviceSimulator, Faults, start_simulators
 from kiosk.config import Config, DataLayout, SensorDevice, data_layout
 from kiosk.services.base import Post, State, StatusRow, post_inline
+from kiosk.services.residents import ResidentsService
 
 log = logging.getLogger(__name__)
 
@@ -99,42 +99,6 @@ def needs_simulators(cfg: Config, lister: PortLister = list_serial_ports) -> boo
     return not any(resolve_port(s, lister) for s in specs)
 
 
-def load_or_create_salt(cfg: Config, layout: DataLayout) -> bytes:
-    """The card-hash salt: from config, else from the data dir (made once, kept, mode 0600)."""
-    if cfg.sensors.card_salt:
-        return cfg.sensors.card_salt.encode("utf-8")
-    path = layout.card_salt
-    try:
-        salt = path.read_text(encoding="ascii").strip()
-        if len(salt) >= 32:
-            return salt.encode("ascii")
-        log.warning("card salt in %s is too short; making a new one", path)
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    salt = secrets.token_hex(32)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(salt + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
-    log.info("made a new card salt in %s", path)
-    return salt.encode("ascii")
-
-
-def pseudonymous_id(card_id: str, salt: bytes) -> str:
-    """A stable, non-reversible resident ID for a card: HMAC-SHA256(salt, card ID)."""
-    digest = hmac.new(salt, card_id.strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()
-    return "card-" + digest[:32]
-
-
 def _format_reading(r: Reading | None) -> str:
     if r is None:
         return ""
@@ -154,12 +118,14 @@ class SensorsService:
         post: Post = post_inline,
         layout: DataLayout | None = None,
         *,
+        residents: ResidentsService | None = None,
         port_lister: PortLister = list_serial_ports,
         sim_seed: int | None = None,
     ) -> None:
         self.cfg = cfg
         self.post = post
         self.layout = layout or data_layout(cfg)
+        self.residents = residents
         self._lister = port_lister
         self._sim_seed = sim_seed
         self.on_reading: Callable[[Reading], None] | None = None
@@ -168,7 +134,6 @@ class SensorsService:
         """A card tap (debounced: one card held still is one call), with the pseudonymous ID."""
         self.on_status: Callable[[], None] | None = None
         """A device changed state (refresh the status page)."""
-        self._salt: bytes | None = None
         self._manager: DeviceManager | None = None
         self._sims: list[DeviceSimulator] = []
         self._simulated: set[str] = set()
@@ -180,12 +145,6 @@ class SensorsService:
     def start(self) -> None:
         if self._manager is not None:
             return
-        try:
-            self._salt = load_or_create_salt(self.cfg, self.layout)
-        except OSError as exc:
-            # without a salt no card may be hashed: card logins are off, the rest works
-            log.error("card logins disabled: cannot keep a card salt in %s: %s", self.layout.root, exc)
-            self._error = f"card salt: {exc}"
         hold = self.cfg.sensors.card_hold_s
         devices = list(self.cfg.sensors.devices)
         if needs_simulators(self.cfg, self._lister):
@@ -222,9 +181,10 @@ class SensorsService:
     def _on_event(self, ev: SensorEvent) -> None:
         if isinstance(ev, Reading):
             if ev.kind == "card":
-                if self._salt is None:
-                    return
-                ev = replace(ev, value=pseudonymous_id(str(ev.value), self._salt))
+                resident = self._pseudonym(str(ev.value))
+                if resident is None:
+                    return  # card logins are off: the number goes nowhere
+                ev = replace(ev, value=resident)
             with self._lock:
                 self._latest[ev.kind] = ev
                 if ev.kind == "finger" and ev.value == "out":
@@ -233,6 +193,9 @@ class SensorsService:
             self.post(lambda: self._deliver(ev))
         elif isinstance(ev, DeviceStateChanged):
             self.post(self._deliver_status)
+
+    def _pseudonym(self, card: str) -> str | None:
+        return self.residents.card_login(card) if self.residents is not None else None
 
     def _deliver(self, r: Reading) -> None:
         if self.on_reading is not None:
@@ -305,6 +268,7 @@ class SensorsService:
         """A reading fit for display: a card number is replaced by its pseudonymous ID."""
         if r is None or r.kind != "card":
             return r
-        if self._salt is None:
+        resident = self._pseudonym(str(r.value))
+        if resident is None:
             return replace(r, value="(card)")
-        return replace(r, value=pseudonymous_id(str(r.value), self._salt)[:13] + "…")
+        return replace(r, value=resident[:13] + "…")

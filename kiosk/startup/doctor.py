@@ -2,7 +2,7 @@
 
 Why this module exists: when a station misbehaves, the person on site is not
 a programmer. One command checks the display, the fonts, the camera, the
-serial ports, the data directory and the server, prints a table, and exits
+serial ports, the data directory, the community key and the server, prints a table, and exits
 non-zero when something the kiosk cannot run without is broken. Things the
 kiosk can live without (no camera: simulated person; server down: records
 wait on the kiosk) are warnings, failures only with ``--strict``.
@@ -94,6 +94,21 @@ def check_data_dir(cfg: Config) -> Check:
     return Check("data directory", status, f"{path} ({free:.1f} GB free)")
 
 
+def check_community_key(cfg: Config) -> Check:
+    from kiosk.residents.community_key import CommunityKeyError, load_community_key
+
+    path = data_layout(cfg).community_key
+    try:
+        key = load_community_key(cfg.residents.community_key, path, make_if_missing=False)
+    except CommunityKeyError as exc:
+        if cfg.residents.community_key or path.exists():
+            return Check("community key", "fail", f"{exc}; card logins are off")
+        return Check("community key", "warn",
+                     f"none provisioned ([residents] community_key or {path}); the kiosk "
+                     "will make its own and its card pseudonyms will not match other kiosks")
+    return Check("community key", "ok", key.describe())
+
+
 def check_server(cfg: Config, timeout: float = 3.0) -> Check:
     if not cfg.sync.enabled:
         return Check("server", "ok", "sync disabled in config")
@@ -117,6 +132,7 @@ def run_checks(cfg: Config, cache: Path) -> list[Check]:
         lambda: check_camera(cfg),
         lambda: check_serial(cfg),
         lambda: check_data_dir(cfg),
+        lambda: check_community_key(cfg),
         lambda: check_server(cfg),
     ]
     out = []

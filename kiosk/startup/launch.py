@@ -83,6 +83,13 @@ def start_kiosk(cfg: Config, windowed: bool = False,
                      fullscreen=cfg.kiosk.fullscreen and not windowed)
     kivy_env.register_fonts(fonts)
     from kiosk.services.build import build_services
+    from kiosk.services.residents import key_message
     from kiosk.shell.app import KioskApp
 
-    return KioskApp(cfg, layout, services=build_services(cfg, layout), features=features)
+    services = build_services(cfg, layout)
+    if services.residents is not None:
+        services.residents.start()  # now, so a missing or weak key is said at start
+        message = key_message(services.residents.key, services.residents.error)
+        if message:
+            announce(message)
+    return KioskApp(cfg, layout, services=services, features=features)

@@ -5,19 +5,15 @@ from __future__ import annotations
 import os
 import queue
 import re
-import stat
 import threading
 import time
 
 from hardware.drivers import cms50d, rdm6300
 from hardware.sim import PtyPort
 from kiosk.config import DataLayout, parse_config
-from kiosk.services.sensors import (
-    SensorsService,
-    load_or_create_salt,
-    needs_simulators,
-    pseudonymous_id,
-)
+from kiosk.residents.identity import card_pseudonym
+from kiosk.services.residents import ResidentsService
+from kiosk.services.sensors import SensorsService, needs_simulators
 
 
 class UiThread:
@@ -56,7 +52,10 @@ def device_cfg(port, driver, name="dev", extra=""):
 def test_card_tap_gives_one_pseudonymous_login_on_the_ui_thread(tmp_path):
     port = PtyPort(tmp_path / "reader")
     ui = UiThread()
-    svc = SensorsService(device_cfg(port.path, "rdm6300", "cards"), post=ui.post, layout=DataLayout(tmp_path))
+    cfg = device_cfg(port.path, "rdm6300", "cards")
+    residents = ResidentsService(cfg, DataLayout(tmp_path))
+    residents.start()
+    svc = SensorsService(cfg, post=ui.post, layout=DataLayout(tmp_path), residents=residents)
     logins, threads, readings = [], [], []
     svc.on_card = lambda pid: (logins.append(pid), threads.append(threading.get_ident()))
     svc.on_reading = readings.append
@@ -78,26 +77,33 @@ def test_card_tap_gives_one_pseudonymous_login_on_the_ui_thread(tmp_path):
         assert "BC614E" not in repr(rows)
         assert rows[0].state == "ok" and rows[0].extra["driver"] == "rdm6300"
         assert rows[0].extra["readings"] == "1"
-        # same card, same kiosk: same ID after a restart (the salt is kept)
-        salt = load_or_create_salt(svc.cfg, DataLayout(tmp_path))
-        assert logins[0] == pseudonymous_id("0A00BC614E", salt)
+        # the pseudonym is the card's HMAC under the community key (same on every kiosk)
+        assert residents.key is not None
+        assert logins[0] == card_pseudonym("0A00BC614E", residents.key)
     finally:
         svc.stop()
         port.close()
     assert not [t for t in threading.enumerate() if t.name.startswith("sensor:")]
 
 
-def test_salt_made_once_kept_private_and_overridable(tmp_path):
-    cfg = config("")
-    a = load_or_create_salt(cfg, DataLayout(tmp_path))
-    b = load_or_create_salt(cfg, DataLayout(tmp_path))
-    path = tmp_path / "sensors" / "card-salt"
-    assert a == b and len(a) == 64
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    other = load_or_create_salt(config(""), DataLayout(tmp_path / "elsewhere"))
-    assert pseudonymous_id("0A00BC614E", a) != pseudonymous_id("0A00BC614E", other)
-    fixed = config('[sensors]\ncard_salt = "from-config"\n')
-    assert load_or_create_salt(fixed, DataLayout(tmp_path)) == b"from-config"
+def test_without_a_community_key_card_taps_go_nowhere(tmp_path):
+    port = PtyPort(tmp_path / "reader")
+    ui = UiThread()
+    cfg = device_cfg(port.path, "rdm6300", "cards")
+    svc = SensorsService(cfg, post=ui.post, layout=DataLayout(tmp_path))  # no residents service
+    readings, logins = [], []
+    svc.on_reading, svc.on_card = readings.append, logins.append
+    svc.start()
+    try:
+        assert ui.run_until(lambda: svc.status()[0].state == "ok")
+        port.write(rdm6300.encode_frame("0A00BC614E"))
+        ui.run_until(lambda: svc.status()[0].extra["readings"] == "1")
+        ui.run_until(lambda: False, timeout=0.3)
+        assert logins == [] and readings == []
+        assert "BC614E" not in repr(svc.status()) and "(card)" in repr(svc.status())
+    finally:
+        svc.stop()
+        port.close()
 
 
 def test_live_heart_rate_and_finger_out(tmp_path):

@@ -61,3 +61,20 @@ def test_unreachable_server_is_a_warning_and_strict_makes_it_fail(tmp_path):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["server"]["status"] == "warn"
     assert doctor(tmp_path, config, "--strict").returncode == 1
+
+
+def test_community_key_check(tmp_path):
+    base = f'[kiosk]\ndata_dir = "{tmp_path}/data"\n[sync]\nenabled = false\n'
+    report = json.loads(doctor(tmp_path, base).stdout.strip().splitlines()[-1])
+    assert report["community key"]["status"] == "warn"
+    assert "will not match other kiosks" in report["community key"]["detail"]
+    assert not (tmp_path / "data" / "community-key").exists()  # doctor only looks
+    key = "6f1d0c5e9b7a4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d"
+    result = doctor(tmp_path, base + f'[residents]\ncommunity_key = "{key}"\n')
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["community key"]["status"] == "ok" and key not in result.stdout
+    (tmp_path / "data").mkdir(exist_ok=True)
+    (tmp_path / "data" / "community-key").write_text("secret\n")
+    result = doctor(tmp_path, base)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["community key"]["status"] == "fail" and result.returncode == 1

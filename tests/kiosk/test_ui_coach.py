@@ -200,8 +200,7 @@ def test_card_tap_logs_a_resident_in_under_a_pseudonym(ui):
     ui.wait_for(lambda: not records.loading, timeout=5, what="records loaded off the UI thread")
     assert len(records.ids.rows.children) >= 1
     ui.screenshot("20_my_records_zh")
-    data = Path(os.environ["KIOSK_DATA_DIR"])
-    for path in data.rglob("*"):
+    for path in app.layout.root.rglob("*"):
         if path.is_file():
             blob = path.read_bytes()
             assert card.encode() not in blob and str(card_number(card)).encode() not in blob, path

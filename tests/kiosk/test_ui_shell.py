@@ -174,6 +174,9 @@ def test_maintainer_mode_refuses_a_wrong_pin_and_accepts_the_right_one(ui):
     assert by_area["sync"][0].name == ui.app.cfg.sync.server_url
     assert by_area["vision"][0].name == "pose worker"
     assert by_area["voice"][0].state != "not_available_yet"
+    # the test kiosk has no provisioned community key: it made one and says so
+    assert by_area["residents"][0].state == "warning"
+    assert "will not match other kiosks" in by_area["residents"][0].detail
     # Content has no service yet: the page says so instead of leaving it out.
     assert [r.state for r in by_area["content"]] == ["not_available_yet"]
     lines = status.ids.rows.children

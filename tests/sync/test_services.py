@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import Config, KioskSection, SyncSection
+from kiosk.config import Config, DataLayout, KioskSection, SyncSection
 from kiosk.services.store import StoreService
 from kiosk.services.sync import SyncService
 from sync.client import SyncReport
@@ -40,7 +40,7 @@ def make_config(data: Path, url: str, **sync: object) -> Config:
 def test_services_save_sync_and_report_the_true_state(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
-    (tmp_path / "sync-token").write_text(live_server.tokens["k1"] + "\n")
+    DataLayout(tmp_path).sync_token.write_text(live_server.tokens["k1"] + "\n")
     cfg = make_config(tmp_path, live_server.url)
     posted: list = []
     stores = StoreService(cfg, post=lambda fn: posted.append(fn) or fn())
@@ -90,7 +90,7 @@ def test_services_save_sync_and_report_the_true_state(
 
 def test_store_service_shows_corrupt_file_warnings(tmp_path: Path) -> None:
     cfg = make_config(tmp_path, "http://127.0.0.1:9")
-    seg = tmp_path / "store" / "segments"
+    seg = DataLayout(tmp_path).store / "segments"
     seg.mkdir(parents=True)
     (seg / "seg-2026-01-000001.json").write_text("{broken")
     svc = StoreService(cfg)
@@ -130,7 +130,7 @@ def test_kiosk_sync_command(live_server: LiveServer, tmp_path: Path) -> None:
         f'[kiosk]\nid = "k1"\ndata_dir = "{tmp_path}"\n'
         f'[sync]\nserver_url = "{live_server.url}"\ntoken = "{live_server.tokens["k1"]}"\n'
     )
-    with Store(tmp_path / "store") as s:
+    with Store(DataLayout(tmp_path).store) as s:
         s.save_many(session(i) for i in range(7))
         busy = _kiosk(["sync"], cfg)  # the kiosk holds the store
         assert busy.returncode == 1 and "in use" in busy.stderr
@@ -150,7 +150,7 @@ def test_kiosk_sync_command_reports_a_dead_server(tmp_path: Path) -> None:
         f'[sync]\nserver_url = "http://127.0.0.1:{free_port()}"\ntoken = "x"\n'
         "max_attempts = 1\n"
     )
-    with Store(tmp_path / "store") as s:
+    with Store(DataLayout(tmp_path).store) as s:
         s.save(session(1))
     out = _kiosk(["sync", "--json"], cfg)
     assert out.returncode == 1
