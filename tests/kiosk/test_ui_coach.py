@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -172,7 +171,6 @@ def test_real_clip_as_camera_counts_like_the_engine(ui):
     ui.tap(coach.ids.stop)
     assert count == engine, f"screen counted {count}, the engine {engine}"
     assert coach.last_record.repetitions == engine
-    time.sleep(0)
 
 
 def test_card_tap_logs_a_resident_in_under_a_pseudonym(ui):
