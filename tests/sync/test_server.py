@@ -89,11 +89,16 @@ def test_a_kiosk_can_only_write_its_own_records(live_server: LiveServer) -> None
     assert r.status_code == 403
     assert r.json()["results"][0]["errors"][0]["field"] == "kiosk_id"
     assert post(live_server, wire([theirs]), kiosk="k2").status_code == 200
-    # the same uuid claimed by another kiosk is refused, not overwritten
-    stolen = theirs.model_copy(update={"kiosk_id": "k1"})
-    r = post(live_server, wire([stolen]), kiosk="k1")
-    assert r.status_code == 422 and r.json()["results"][0]["status"] == "rejected"
-    assert live_server.db.payload(theirs.key)["kiosk_id"] == "k2"
+    # The same uuid sent by another kiosk is that kiosk's own record: k2's is untouched and
+    # k1's answer is exactly the one for a uuid nobody used (nothing tells k1 it exists).
+    stolen = theirs.model_copy(update={"kiosk_id": "k1", "completed": not theirs.completed})
+    fresh = session(2, kiosk="k1")
+    r = post(live_server, wire([stolen, fresh]), kiosk="k1")
+    assert r.status_code == 200
+    assert [x["status"] for x in r.json()["results"]] == ["created", "created"]
+    assert live_server.db.payload(theirs.key, kiosk="k2") == theirs.to_json_dict()
+    assert live_server.db.payload(theirs.key, kiosk="k1") == stolen.to_json_dict()
+    assert live_server.db.count_records("k2") == 1
 
 
 def test_every_write_endpoint_needs_a_valid_token(live_server: LiveServer) -> None:
@@ -185,10 +190,14 @@ def test_add_kiosk_prints_a_token_once_and_stores_only_its_hash(db_url: str) -> 
         db.dispose()
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     assert again.returncode == 1 and "already exists" in again.stderr
-    bad = subprocess.run(
-        cmd[:4] + ["bad name!", "--db", db_url], capture_output=True, text=True, cwd=REPO
-    )
-    assert bad.returncode == 2 and "must be" in bad.stderr
+    for name in ("bad name!", "ｋｉｏｓｋ", "社区1号", "_x", "k" * 65, ""):
+        bad = subprocess.run(
+            cmd[:4] + [name, "--db", db_url], capture_output=True, text=True, cwd=REPO
+        )
+        assert bad.returncode == 2, (name, bad.stderr)
+        assert bad.stderr.startswith("error: kiosk id"), bad.stderr
+        assert "Traceback" not in bad.stderr
+    assert [k["name"] for k in Database(db_url).list_kiosks()] == ["hall-3"]
 
 
 def test_dev_server_enrols_the_local_kiosk(tmp_path: Path) -> None:
