@@ -221,3 +221,38 @@ def test_dev_server_enrols_the_local_kiosk(tmp_path: Path) -> None:
         assert srv2.token == srv.token
     finally:
         srv2.stop()
+
+
+def test_version_2_records_from_an_old_kiosk_are_stored_as_version_3(
+    live_server: LiveServer,
+) -> None:
+    from sqlalchemy import select
+
+    from sync.server.tables import records
+    from tests.sync.helpers import v2_session_dict
+
+    old = [v2_session_dict(i, hold=i % 2 == 0) for i in range(1, 5)]
+    r = post(live_server, {"records": old}, gz=True)
+    assert r.status_code == 200, r.text
+    with live_server.db.engine.connect() as conn:
+        rows = {
+            row.uuid: row
+            for row in conn.execute(
+                select(records.c.uuid, records.c.schema_version, records.c.value,
+                       records.c.unit, records.c.local_day, records.c.payload)
+            )
+        }
+    assert len(rows) == 4
+    for d in old:
+        row = rows[str(d["uuid"])]
+        hold = d["target"] == {"kind": "seconds", "value": 30}
+        assert row.schema_version == 3
+        assert (row.value, row.unit) == ((25.0, "s") if hold else (float(d["repetitions"]), "reps"))
+        assert str(row.local_day) == "2026-10-01"
+        payload = json.loads(row.payload)
+        assert payload["activity"] == ("hold" if hold else "reps")
+    # the kiosk, once upgraded, re-sends the same records at v3: recognised, not duplicated
+    from sync.records import parse_record
+
+    again = post(live_server, {"records": [parse_record(d).to_json_dict() for d in old]})
+    assert {x["status"] for x in again.json()["results"]} == {"unchanged"}
