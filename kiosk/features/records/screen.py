@@ -49,7 +49,7 @@ class RecordsScreen(Screen):
         self._asked += 1
         asked = self._asked
         vision = app.services.vision
-        titles = {n: s.title for n, s in vision.exercises().items()} if vision else {}
+        titles = {n: s.text("title") for n, s in vision.exercises().items()} if vision else {}
         store.query_async(lambda st: history_lines(st, resident, lang, titles),
                           lambda lines, err: self._show(asked, resident, lines, err))
 
