@@ -95,7 +95,7 @@ def run_worker(app, loop, clip: Path | str, seconds: float):  # type: ignore[no-
     while live is not None and not live.ended.is_set() and time.monotonic() < deadline:
         loop.idle()
     lat = list(coach.rep_latencies_ms)
-    count = coach._count
+    count = coach.count
     coach.stop_early()
     loop.idle()
     return samples, lat, count, startup, frames

@@ -128,3 +128,16 @@ def cue_text(cue: Cue, spec: ExerciseSpec | None, lang: str) -> str:
     if cue.text_key and spec is not None and spec.has_text(cue.text_key):
         return pick(spec.text(cue.text_key), lang)
     return ""
+
+
+COUNT_WORDS_ZH = "零一二三四五六七八九十"
+
+
+def spoken_number(n: int, lang: str) -> str:
+    """``n`` as the voice should say it: Chinese numerals for zh_CN (up to 99), else digits."""
+    if lang != "zh_CN" or not 0 <= n < 100:
+        return str(n)
+    if n <= 10:
+        return COUNT_WORDS_ZH[n]
+    tens, ones = divmod(n, 10)
+    return (COUNT_WORDS_ZH[tens] if tens > 1 else "") + "十" + (COUNT_WORDS_ZH[ones] if ones else "")

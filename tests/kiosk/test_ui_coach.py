@@ -22,6 +22,13 @@ def store_records(ui):
     return ui.app.services.store.store.recent("exercise_session", limit=1000)
 
 
+def wait_saved(ui, coach, timeout=10.0):
+    """Saving runs on the store's thread; the flow hears back on the UI thread."""
+    ui.wait_for(lambda: coach.flow.result is not None and coach.flow.result.saved is not None,
+                timeout=timeout, what="the save")
+    assert coach.flow.result.saved, coach.flow.result.save_error
+
+
 def wait_phase(ui, coach, phase, timeout=20.0):
     ui.wait_for(lambda: coach.phase == phase, timeout=timeout, what=f"phase {phase}")
 
@@ -52,14 +59,15 @@ def test_full_session_of_ten_squats_reaches_the_summary_and_is_saved(ui):
     wait_phase(ui, coach, "countdown", 10)
     ui.pump(0.3)
     ui.screenshot("12_coach_countdown_zh")
-    wait_phase(ui, coach, "coaching", 10)
-    ui.wait_for(lambda: coach._count >= 4, timeout=15, what="4 repetitions")
+    wait_phase(ui, coach, "active", 10)
+    ui.wait_for(lambda: coach.count >= 4, timeout=15, what="4 repetitions")
     ui.screenshot("13_coach_counting_zh")
     ui.wait_for(lambda: ui.app.sm.current == "summary", timeout=30, what="the summary")
     summary = ui.app.screen("summary")
     ui.pump(0.3)
     ui.screenshot("14_summary_zh")
-    assert summary.data["count"] == 10
+    assert summary.result.count == 10
+    wait_saved(ui, coach)
     assert summary.ids.figures.children[-1].value.startswith("10")
     assert summary.ids.chart.mark_count == 10
     new = [r for r in store_records(ui) if r.uuid not in before]
@@ -78,35 +86,36 @@ def test_full_session_of_ten_squats_reaches_the_summary_and_is_saved(ui):
 
 def test_pause_stops_counting_and_resume_continues(ui):
     coach = open_coach(ui, "squat", 20, "sim:squat?reps=12&period=1.3&lead_in=5&tail=2")
-    wait_phase(ui, coach, "coaching", 15)
-    ui.wait_for(lambda: coach._count >= 2, timeout=10, what="2 repetitions")
+    wait_phase(ui, coach, "active", 15)
+    ui.wait_for(lambda: coach.count >= 2, timeout=10, what="2 repetitions")
     ui.tap(coach.ids.pause)
     assert coach.paused
-    paused_at = coach._count
+    paused_at = coach.count
     ui.screenshot("15_coach_paused_zh")
     ui.pump(3.0)
-    assert coach._count == paused_at, "counted while paused"
+    assert coach.count == paused_at, "counted while paused"
     ui.tap(coach.ids.pause)
     assert not coach.paused
-    ui.wait_for(lambda: coach._count > paused_at, timeout=10, what="counting after resume")
+    ui.wait_for(lambda: coach.count > paused_at, timeout=10, what="counting after resume")
     ui.tap(coach.ids.stop)
     assert ui.app.sm.current == "summary"
-    assert coach.last_record.repetitions == coach._count
+    assert coach.last_record.repetitions == coach.count
     assert not coach.last_record.completed
 
 
 def test_stop_early_saves_a_partial_session_once(ui):
     before = {r.uuid for r in store_records(ui)}
     coach = open_coach(ui, "squat", 10, "sim:squat?reps=10&period=1.3&lead_in=5")
-    wait_phase(ui, coach, "coaching", 15)
-    ui.wait_for(lambda: coach._count >= 3, timeout=10, what="3 repetitions")
+    wait_phase(ui, coach, "active", 15)
+    ui.wait_for(lambda: coach.count >= 3, timeout=10, what="3 repetitions")
     ui.tap(coach.ids.stop)
     assert ui.app.sm.current == "summary"
     summary = ui.app.screen("summary")
     ui.screenshot("16_summary_stopped_early_zh")
+    wait_saved(ui, coach)
     new = [r for r in store_records(ui) if r.uuid not in before]
     assert len(new) == 1 and not new[0].completed
-    assert new[0].repetitions == summary.data["count"] == coach._count >= 3
+    assert new[0].repetitions == summary.result.count == coach.count >= 3
     ui.tap(summary.ids.done)
     ui.pump(0.3)
     assert len([r for r in store_records(ui) if r.uuid not in before]) == 1
@@ -121,9 +130,9 @@ def test_walking_away_mid_set_saves_a_partial_session_once(ui):
         before = {r.uuid for r in store_records(ui)}
         # Three repetitions, then the simulated person is gone (no more pictures).
         coach = open_coach(ui, "squat", 10, "sim:squat?reps=3&period=1.3&lead_in=5&tail=0.5")
-        wait_phase(ui, coach, "coaching", 15)
+        wait_phase(ui, coach, "active", 15)
         ui.wait_for(lambda: app.sm.current == "attract", timeout=30, what="idle timeout")
-        ui.pump(0.5)
+        wait_saved(ui, coach)
         new = [r for r in store_records(ui) if r.uuid not in before]
         assert len(new) == 1, new
         assert new[0].repetitions == 3 and not new[0].completed
@@ -135,8 +144,8 @@ def test_walking_away_mid_set_saves_a_partial_session_once(ui):
 def test_voice_switch_silences_cues(ui):
     coach = open_coach(ui, "squat", 6, "sim:squat?reps=6&period=1.3&lead_in=5")
     voice = coach.voice
-    wait_phase(ui, coach, "coaching", 15)
-    ui.wait_for(lambda: coach._count >= 1, timeout=10, what="first repetition")
+    wait_phase(ui, coach, "active", 15)
+    ui.wait_for(lambda: coach.count >= 1, timeout=10, what="first repetition")
     ui.pump(0.5)
     spoken = [u.key for u in voice.history]
     assert "count.1" in spoken and "go" in spoken
@@ -144,7 +153,7 @@ def test_voice_switch_silences_cues(ui):
     assert not coach.voice_on
     ui.screenshot("17_coach_voice_off_zh")
     n = len(voice.history)
-    ui.wait_for(lambda: coach._count >= 3, timeout=10, what="3 repetitions")
+    ui.wait_for(lambda: coach.count >= 3, timeout=10, what="3 repetitions")
     ui.pump(0.5)
     assert len(voice.history) == n, "spoke with the voice switched off"
     ui.tap(coach.ids.voice)
@@ -162,12 +171,12 @@ def test_real_clip_as_camera_counts_like_the_engine(ui):
 
     engine = analyze_video(clip, load_exercises()["squat"]).summary.count
     coach = open_coach(ui, "squat", 20, str(clip))
-    assert coach.phase == "coaching"
+    assert coach.phase == "active"
     live = coach.live
     ui.wait_for(lambda: live.ended.is_set(), timeout=90, what="the clip to end")
     ui.pump(1.0)
     ui.screenshot("18_coach_real_clip_zh")
-    count = coach._count
+    count = coach.count
     ui.tap(coach.ids.stop)
     assert count == engine, f"screen counted {count}, the engine {engine}"
     assert coach.last_record.repetitions == engine

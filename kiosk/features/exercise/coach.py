@@ -1,12 +1,14 @@
-"""The coaching screen: get ready, 3-2-1, count with the resident, then the summary.
+"""The coaching screen: draws a session's state and forwards the resident's taps.
 
-Why this module exists: it is where the vision engine meets the resident. The
-engine runs off the UI thread (a worker process for the model, a thread for
-the source) and calls ``_on_update`` from that thread; this screen keeps only
-the newest update (latest wins) plus every repetition and cue event, and
-applies them once per drawn frame, so the UI never waits for the model.
-The session is saved exactly once: at the target, on Stop, or when the visit
-ends (idle timeout, the person walked away).
+Why this module exists: it is where the vision engine meets the resident,
+on screen. The engine runs off the UI thread (a worker process for the
+model, a thread for the source) and calls ``_on_update`` from that thread;
+this screen keeps only the newest update (latest wins) plus every
+repetition and cue event, and hands them to the session flow
+(``kiosk/session/flow.py``) once per drawn frame, so the UI never waits for
+the model. Everything about the session itself (get ready, 3-2-1, counting,
+pause, the result, the single save) is the flow's; this screen renders it,
+speaks what it asks, and shows the summary when it is finished.
 """
 
 from __future__ import annotations
@@ -22,30 +24,18 @@ from kivy.core.window import Window
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk.i18n import cue_text, pick
+from kiosk.i18n import N_, cue_text, pick, spoken_number
 from kiosk.session.demo import demo_sim_source
-from kiosk.session.record import CoachingSession
+from kiosk.session.flow import Phase, Say, SessionFlow, SessionResult
 from kiosk.shell.running import kiosk_app
+from sync.records import ExerciseSession
+from vision.engine import EngineUpdate
+from vision.exercises import ExerciseSpec
+from vision.live import LiveEngine
 
 log = logging.getLogger(__name__)
 
-COUNTDOWN_S = 3
-FRAMING_REPEAT_S = 6.0
-GO_TEXT = {"zh_CN": "开始！", "en": "Go!"}
-COUNT_WORDS_ZH = "零一二三四五六七八九十"
-
-
-def spoken_number(n: int, lang: str) -> str:
-    if lang != "zh_CN":
-        return str(n)
-    if n <= 10:
-        return COUNT_WORDS_ZH[n]
-    if n < 20:
-        return "十" + (COUNT_WORDS_ZH[n - 10] if n > 10 else "")
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return COUNT_WORDS_ZH[tens] + "十" + (COUNT_WORDS_ZH[ones] if ones else "")
-    return str(n)
+NO_CAMERA = N_("The camera is not available right now. Please try again later.")
 
 
 class CoachScreen(Screen):
@@ -60,7 +50,7 @@ class CoachScreen(Screen):
     paused = BooleanProperty(False)
     voice_on = BooleanProperty(True)
     phase = StringProperty("idle")
-    """idle, getting_ready, countdown, coaching, finished."""
+    """The flow's phase: idle, getting_ready, countdown, active, paused, finished."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -68,31 +58,26 @@ class CoachScreen(Screen):
         self.make_live = self._make_live
         """``make_live(spec, target, on_update) -> LiveEngine`` (tests give a source of their own)."""
         self.voice = app.services.voice
-        self.spec: Any = None
+        self.spec: ExerciseSpec | None = None
         self.target = 0
-        self.live: Any = None
-        self.session: CoachingSession | None = None
+        self.live: LiveEngine | None = None
+        self.flow: SessionFlow | None = None
         self._lock = threading.Lock()
-        self._latest: Any = None
-        self._events: deque[Any] = deque()
+        self._latest: EngineUpdate | None = None
+        self._events: deque[EngineUpdate] = deque()
         self._apply_event: Any = None
-        self._countdown_event: Any = None
-        self._count = 0
-        self._good = 0
-        self._reps: list[Any] = []
-        self._hold_s = 0.0
-        self._last_framing: tuple[str, float] = ("", 0.0)
         self._pending_latency: float | None = None
+        self._shown_count = 0
         self.rep_latencies_ms: list[float] = []
         """Capture-to-screen latency of each counted repetition (for the bench)."""
         self.frames_applied = 0
-        self.last_record: Any = None
         self.voice_on = bool(app.cfg.voice.enabled)
-        app.bind(on_visit_end=self._on_visit_end, lang=lambda *_: self._update_texts())
+        app.bind(on_visit_end=self._on_visit_end, lang=lambda *_: self._render())
         Window.bind(on_flip=self._on_flip)
 
     @staticmethod
-    def _make_live(spec: Any, target: int, on_update: Any) -> Any:
+    def _make_live(spec: ExerciseSpec, target: int,
+                   on_update: Any) -> LiveEngine:
         vision = kiosk_app().services.vision
         if vision is None:
             raise RuntimeError("this kiosk has no camera service")
@@ -101,291 +86,242 @@ class CoachScreen(Screen):
             source = demo_sim_source(spec.name, spec.kind, target)
         return vision.make_live(spec, target, on_update, source=source)
 
-    # ----- life cycle -----------------------------------------------------------------
-    def prepare(self, spec: Any, target: int) -> None:
+    # ----- what tests and the bench read -----------------------------------------------
+    @property
+    def count(self) -> int:
+        return self.flow.count if self.flow is not None else 0
+
+    @property
+    def last_record(self) -> ExerciseSession | None:
+        result = self.flow.result if self.flow is not None else None
+        return result.record if result is not None else None
+
+    # ----- life cycle -------------------------------------------------------------------
+    def prepare(self, spec: ExerciseSpec, target: int) -> None:
         self.spec, self.target = spec, int(target)
 
     def on_enter(self, *args: object) -> None:
         if self.spec is None:
             return
-        self._reset_state()
-        self.phase = "getting_ready"
-        self._update_texts()
+        app = kiosk_app()
+        self._reset_view()
+        self.flow = SessionFlow(self.spec, self.target, kiosk_id=app.cfg.kiosk.id,
+                                resident=app.resident_id, save=self._save,
+                                on_change=self._flow_changed)
         try:
             self.live = self.make_live(self.spec, self.target, self._on_update)
             self.live.start()
         except Exception as exc:  # camera gone, worker failed: say so, do not crash
             log.exception("could not start coaching")
             self.live = None
-            self._show_banner(kiosk_app().t(
-                "The camera is not available right now. Please try again later.",
-                kiosk_app().lang), "cue")
+            self.banner, self.banner_kind = app.t(NO_CAMERA, app.lang), "cue"
             self.detail_text = str(exc)[:120]
+            self.flow = None
             return
+        # a recording has no one to get ready: measure it from its first frame
+        recording = self.live.status().source == "video"
+        self.flow.start(time.monotonic(), self.live, get_ready=not recording)
         self._apply_event = Clock.schedule_interval(self._apply, 0)
-        if self.live.status().source == "video":
-            self._go()  # a recording has no one to get ready: coach it from its first frame
+        self._render()
 
     def on_leave(self, *args: object) -> None:
-        if self.phase in ("coaching", "countdown", "getting_ready"):
-            self.finish(completed=False, reason="left the screen", show_summary=False)
+        if self.flow is not None and self.flow.running:
+            self._drain()
+            self.flow.abandon(time.monotonic(), "left the screen")
         self._shutdown()
 
-    def _reset_state(self) -> None:
+    def _reset_view(self) -> None:
         with self._lock:
             self._latest = None
             self._events.clear()
-        self.session = None
-        self.last_record = None
-        self._count = self._good = 0
-        self._reps = []
-        self._hold_s = 0.0
+        self.big_text = self.banner = self.heart_text = self.detail_text = ""
         self.progress = 0.0
         self.paused = False
-        self.big_text = ""
-        self.banner = ""
-        self.heart_text = ""
+        self._shown_count = 0
         self.rep_latencies_ms = []
         self.frames_applied = 0
         self.ids.view.clear()
-        self.ids.view.mirror = False  # the live coach mirrors picture and landmarks itself
+        self.ids.view.mirror = False  # the live engine mirrors picture and landmarks itself
 
-    def _shutdown(self) -> Any:
+    def _shutdown(self) -> None:
         if self._apply_event is not None:
             self._apply_event.cancel()
             self._apply_event = None
-        if self._countdown_event is not None:
-            self._countdown_event.cancel()
-            self._countdown_event = None
-        summary = None
-        if self.live is not None:
+        if self.live is not None:  # the flow stops it when it finishes; this is for errors
             try:
-                summary = self.live.stop()
+                self.live.stop()
             except Exception:
-                log.exception("stopping the live coach failed")
+                log.exception("stopping the live engine failed")
             self.live = None
-        return summary
 
-    # ----- from the vision thread -------------------------------------------------------
-    def _on_update(self, update: Any) -> None:
+    # ----- from the vision thread ---------------------------------------------------------
+    def _on_update(self, update: EngineUpdate) -> None:
         with self._lock:
             self._latest = update
             if update.rep is not None or update.cue is not None:
                 self._events.append(update)
 
-    # ----- on the UI thread -------------------------------------------------------------
-    def _apply(self, _dt: float) -> None:
+    # ----- on the UI thread -----------------------------------------------------------------
+    def _drain(self) -> EngineUpdate | None:
+        """Hand every waiting event, then the newest update, to the flow; return the newest."""
         with self._lock:
-            update, self._latest = self._latest, None
+            latest, self._latest = self._latest, None
             events = list(self._events)
             self._events.clear()
-        app = kiosk_app()
+        flow = self.flow
+        if flow is None:
+            return latest
+        now = time.monotonic()
         for ev in events:
-            self._apply_event_update(ev, app)
-        if update is None:
-            return
-        self.frames_applied += 1
-        self.ids.view.show(update.frame, update.landmarks)
-        if update.person_visible:
-            app.note_activity()
-        self._update_heart_rate(app)
-        if self.phase == "getting_ready":
-            self._getting_ready(update, app)
-        elif self.phase == "countdown":
-            if update.framing is not None:
-                self._cancel_countdown()
-                self._getting_ready(update, app)
-        elif self.phase == "coaching":
-            if update.framing is not None:
-                self._show_banner(cue_text(update.framing, self.spec, app.lang), "framing")
-                self._say_framing(update.framing, app)
-            elif self.banner_kind == "framing":
-                self.banner = ""
-            if self.spec.kind.holds:
-                self._hold_s = max(self._hold_s, float(update.hold_s))
-                self.progress = min(1.0, self._hold_s / max(1, self.target))
-                self._update_texts()
-                if self._hold_s >= self.target:
-                    self.finish(completed=True, reason="target reached")
+            flow.update(ev, now)
+        if latest is not None and (not events or latest is not events[-1]):
+            flow.update(latest, now)
+        return latest
 
-    def _apply_event_update(self, ev: Any, app: Any) -> None:
-        if self.phase != "coaching":
-            return  # a repetition before "go" does not count
-        if ev.cue is not None:
-            text = cue_text(ev.cue, self.spec, app.lang)
-            self._show_banner(text, "cue")
-            self._say(ev.cue.key, text, app)
-        if ev.rep is not None and self.spec.kind.counts_reps:
-            self._reps.append(ev.rep)
-            self._count = len(self._reps)
-            self._good = sum(1 for r in self._reps if r.good)
-            self.progress = min(1.0, self._count / max(1, self.target))
-            self._update_texts()
-            self._pending_latency = ev.captured
-            self._say(f"count.{self._count}", spoken_number(self._count, app.lang), app)
-            if self._count >= self.target:
-                self.finish(completed=True, reason="target reached")
+    def _apply(self, _dt: float) -> None:
+        flow = self.flow
+        if flow is None:
+            return
+        latest = self._drain()
+        app = kiosk_app()
+        sensors = app.services.sensors
+        bpm = sensors.heart_rate if sensors is not None else None
+        if bpm is not None:
+            flow.add_heart_rate(bpm)
+        self.heart_text = app.t("♥ {bpm} per minute", app.lang, bpm=int(bpm)) if bpm else ""
+        flow.tick(time.monotonic())
+        if latest is not None:
+            self.frames_applied += 1
+            self.ids.view.show(latest.frame, latest.landmarks)
+            if latest.person_visible:
+                app.note_activity()
+        self._speak(flow.take_speech())
+        self._render()
+
+    def _flow_changed(self, flow: SessionFlow) -> None:
+        if flow is not self.flow:
+            return
+        self.phase = flow.phase.value
+        self.paused = flow.phase is Phase.PAUSED
+        if flow.phase is Phase.FINISHED and flow.result is not None:
+            summary = kiosk_app().screen("summary")
+            if getattr(summary, "result", None) is flow.result:
+                summary.refresh()  # the save has finished: say whether it worked
 
     def _on_flip(self, *_args: object) -> None:
         if self._pending_latency is not None:
             self.rep_latencies_ms.append((time.monotonic() - self._pending_latency) * 1000)
             self._pending_latency = None
 
-    def _getting_ready(self, update: Any, app: Any) -> None:
-        if update.framing is not None:
-            self._show_banner(cue_text(update.framing, self.spec, app.lang), "framing")
-            self._say_framing(update.framing, app)
+    # ----- drawing the flow's state ---------------------------------------------------------
+    def _render(self) -> None:
+        flow, spec = self.flow, self.spec
+        if spec is None:
             return
-        if not update.person_visible:
-            self._show_banner(app.t("Please stand in front of the screen", app.lang), "framing")
-            return
-        if not update.ready:
-            self._show_banner(app.t("Stand still in the starting position", app.lang), "framing")
-            return
-        self.banner = ""
-        self._start_countdown()
-
-    def _start_countdown(self) -> None:
-        self.phase = "countdown"
-        self._countdown_left = COUNTDOWN_S
-        self._countdown_tick(0)
-        self._countdown_event = Clock.schedule_interval(self._countdown_tick, 1.0)
-
-    def _countdown_tick(self, _dt: float) -> None:
         app = kiosk_app()
-        if self._countdown_left > 0:
-            self.big_text = str(self._countdown_left)
-            self._say(f"count.{self._countdown_left}",
-                      spoken_number(self._countdown_left, app.lang), app)
-            self._countdown_left -= 1
+        lang = app.lang
+        self.exercise_title = pick(spec.text("title"), lang)
+        if flow is None:
             return
-        self._countdown_event.cancel()
-        self._countdown_event = None
-        self.big_text = pick(GO_TEXT, app.lang)
-        self._say("go", pick(GO_TEXT, app.lang), app)
-        Clock.schedule_once(lambda _dt: setattr(self, "big_text", "")
-                            if self.big_text == pick(GO_TEXT, app.lang) else None, 1.0)
-        self._go()
-
-    def _go(self) -> None:
-        app = kiosk_app()
-        self.phase = "coaching"
-        self.session = CoachingSession(
-            exercise=self.spec.name, kind=self.spec.kind, target=self.target,
-            kiosk_id=app.cfg.kiosk.id, resident=app.resident_id, save=self._save_record)
-        self._update_texts()
-
-    def _cancel_countdown(self) -> None:
-        if self._countdown_event is not None:
-            self._countdown_event.cancel()
-            self._countdown_event = None
-        self.big_text = ""
-        self.phase = "getting_ready"
-
-    # ----- buttons --------------------------------------------------------------------
-    def toggle_pause(self) -> None:
-        if self.live is None:
-            return
-        self.paused = not self.paused
-        if self.paused:
-            self.live.pause()
+        now = time.monotonic()
+        if flow.phase is Phase.COUNTDOWN:
+            self.big_text = str(flow.countdown)
+        elif flow.phase is Phase.PAUSED:
             self.big_text = "||"
+        elif flow.go_until is not None:
+            self.big_text = app.t("Go!", lang)
         else:
-            self.live.resume()
             self.big_text = ""
+        banner = flow.banner
+        self.banner = cue_text(banner.cue, spec, lang) if banner is not None else ""
+        self.banner_kind = banner.kind if banner is not None else "framing"
+        self.progress = flow.fraction(now) if flow.measuring else 0.0
+        small = int(app.u * 5)
+        kind = flow.kind
+        if kind.counts_reps:
+            self.count_text = (f"{flow.count}" if kind.time_limited
+                               else f"{flow.count}[size={small}]/{self.target}[/size]")
+            if kind.time_limited:
+                left = max(0, int(round(self.target - flow.elapsed_s(now))))
+                self.detail_text = app.t("{n} seconds left", lang, n=left)
+            else:
+                self.detail_text = app.t("Good form: {good} of {count}", lang,
+                                         good=flow.good_count(), count=flow.count) \
+                    if flow.count else ""
+        elif kind.holds:
+            self.count_text = f"{int(flow.hold_s)}[size={small}]/{self.target}s[/size]"
+            self.detail_text = app.t("Hold the position", lang)
+        else:
+            self.count_text = f"{int(flow.elapsed_s(now))}[size={small}]s[/size]"
+            self.detail_text = ""
+        if flow.count != self._shown_count:
+            self._shown_count = flow.count
+            self._pending_latency = flow.last_update_captured
+        if flow.phase is Phase.FINISHED and self._apply_event is not None:
+            self._finished(show_summary=True)
+
+    def _speak(self, items: list[Say]) -> None:
+        if not self.voice_on or self.voice is None or self.spec is None:
+            return
+        lang = kiosk_app().lang
+        for item in items:
+            if item.number is not None:
+                text = spoken_number(item.number, lang)
+            elif item.cue is not None:
+                text = cue_text(item.cue, self.spec, lang)
+            else:
+                text = kiosk_app().t(item.msgid or "", lang)
+            self.voice.say(item.key, text, lang)
+
+    # ----- buttons ----------------------------------------------------------------------------
+    def toggle_pause(self) -> None:
+        flow = self.flow
+        if flow is None:
+            return
+        if flow.phase is Phase.PAUSED:
+            flow.resume(time.monotonic())
+        else:
+            flow.pause(time.monotonic())
+        self._render()
 
     def stop_early(self) -> None:
-        if self.phase == "coaching":
-            self.finish(completed=False, reason="stopped")
-        else:
+        flow = self.flow
+        if flow is None or not flow.running:
             self._shutdown()
-            self.phase = "idle"
             kiosk_app().go("exercise")
+            return
+        self._drain()  # repetitions that arrived since the last frame still count
+        result = flow.stop(time.monotonic())
+        if result is None:  # stopped before "go": nothing was measured
+            self._shutdown()
+            kiosk_app().go("exercise")
+            return
+        self._finished(show_summary=True)
 
     def toggle_voice(self) -> None:
         self.voice_on = not self.voice_on
 
-    # ----- finishing ------------------------------------------------------------------
+    # ----- finishing ------------------------------------------------------------------------
     def _on_visit_end(self, _app: Any, reason: str) -> None:
-        if self.phase in ("coaching", "countdown", "getting_ready"):
-            self.finish(completed=False, reason=f"visit ended ({reason})", show_summary=False)
+        if self.flow is not None and self.flow.running:
+            self._drain()
+            self.flow.abandon(time.monotonic(), f"visit ended ({reason})")
+            self._shutdown()
 
-    def finish(self, completed: bool, reason: str, show_summary: bool = True) -> None:
-        """End the session: stop the engine, save the record once, show the summary."""
-        if self.phase in ("finished", "idle"):
-            return
-        was_coaching = self.phase == "coaching"
-        self.phase = "finished"
-        summary = self._shutdown()
-        # Events that arrived after the last frame was applied still count.
-        with self._lock:
-            events = list(self._events)
-            self._events.clear()
-        counts = self.spec.kind.counts_reps
-        if was_coaching and counts:
-            for ev in events:
-                if ev.rep is not None and self._count < self.target:
-                    self._reps.append(ev.rep)
-                    self._count = len(self._reps)
-            self._good = sum(1 for r in self._reps if r.good)
-        log.info("coaching %s finished: %s, %d reps", self.spec.name, reason, self._count)
-        record = None
-        if was_coaching and self.session is not None:
-            reps = self._reps if counts else []
-            count = self._count if counts else int(self._hold_s)
-            good = self._good if counts else count
-            record = self.session.finish(
-                repetitions=count, good=good,
-                rep_flags=[list(r.flags) for r in reps] if counts else [],
-                completed=completed)
-        self.last_record = record
-        if show_summary and was_coaching:
+    def _finished(self, show_summary: bool) -> None:
+        self._shutdown()
+        self.live = None
+        flow = self.flow
+        result: SessionResult | None = flow.result if flow is not None else None
+        self._render()
+        if show_summary and result is not None:
             app = kiosk_app()
-            app.screen("summary").show(self.spec, self.target, summary, record,
-                                               self._reps, self._hold_s)
+            app.screen("summary").show(result)
             app.go("summary")
 
-    def _save_record(self, record: Any) -> None:
+    def _save(self, record: ExerciseSession, on_done: Any) -> None:
         store = kiosk_app().services.store
         if store is None or not store.available:
-            raise RuntimeError("the local store is not available")
-        store.save(record)
-
-    # ----- texts, voice, heart rate ---------------------------------------------------------
-    def _update_texts(self) -> None:
-        if self.spec is None:
+            on_done(RuntimeError("the local store is not available"))
             return
-        app = kiosk_app()
-        lang = app.lang
-        self.exercise_title = pick(self.spec.text("title"), lang)
-        if self.spec.kind.holds:
-            self.count_text = f"{int(self._hold_s)}[size={int(app.u * 5)}]/{self.target}s[/size]"
-            self.detail_text = app.t("Hold the position", lang)
-        else:
-            self.count_text = f"{self._count}[size={int(app.u * 5)}]/{self.target}[/size]"
-            self.detail_text = app.t("Good form: {good} of {count}", lang, good=self._good,
-                                     count=self._count) if self._count else ""
-
-    def _update_heart_rate(self, app: Any) -> None:
-        sensors = app.services.sensors
-        bpm = sensors.heart_rate if sensors is not None else None
-        if bpm is None:
-            self.heart_text = ""
-            return
-        self.heart_text = app.t("♥ {bpm} per minute", app.lang, bpm=int(bpm))
-        if self.session is not None and self.phase == "coaching":
-            self.session.heart_rate.add(bpm)
-
-    def _show_banner(self, text: str, kind: str) -> None:
-        self.banner, self.banner_kind = text, kind
-
-    def _say(self, key: str, text: str, app: Any) -> None:
-        if self.voice_on and self.voice is not None:
-            self.voice.say(key, text, app.lang)
-
-    def _say_framing(self, framing: Any, app: Any) -> None:
-        key, when = self._last_framing
-        now = time.monotonic()
-        if framing.key != key or now - when > FRAMING_REPEAT_S:
-            self._last_framing = (framing.key, now)
-            self._say(framing.key, cue_text(framing, self.spec, app.lang), app)
+        store.save_async(record, on_done)

@@ -1,4 +1,5 @@
-"""After a session: repetitions, good-form ratio, duration, heart rate, the movement chart, tips."""
+"""After a session: the result with its unit, good form, time, heart rate, the movement chart,
+tips, and whether the session was saved."""
 
 from __future__ import annotations
 
@@ -8,84 +9,74 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk.i18n import cue_text, pick
+from kiosk.i18n import N_, cue_text, pick
+from kiosk.session.flow import SessionResult
 from kiosk.shell.running import kiosk_app
 
-DEFAULT_TIPS = {
-    "good": {"zh_CN": "完成得很好，继续保持！", "en": "Well done, keep it up!"},
-    "partial": {"zh_CN": "下次试着完成目标，量力而行。",
-                "en": "Next time, try to reach your target, at your own pace."},
-    "rest": {"zh_CN": "记得喝水，休息一下。", "en": "Remember to drink some water and rest."},
-}
+TIP_COMPLETED = N_("Well done, keep it up!")
+TIP_PARTIAL = N_("Next time, try to reach your target, at your own pace.")
+NOT_SAVED = N_("This session could not be saved.")
 
 
 class SummaryScreen(Screen):
     heading = StringProperty("")
     tips_text = StringProperty("")
+    value_text = StringProperty("")
+    """The result as shown (e.g. ``10 / 10``, ``24s``), for tests and the first figure."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.spec: Any = None
-        self.target = 0
-        self.data: dict[str, Any] = {}
-        kiosk_app().bind(lang=lambda *_: self._render())
+        self.result: SessionResult | None = None
+        kiosk_app().bind(lang=lambda *_: self.refresh())
 
-    def show(self, spec: Any, target: int, summary: Any, record: Any, reps: list[Any],
-             hold_s: float) -> None:
-        """Fill in from the engine's summary and the saved record (either may be None)."""
-        self.spec, self.target = spec, target
-        count = len(reps) if spec.kind.counts_reps else int(hold_s)
-        good = sum(1 for r in reps if r.good) if spec.kind.counts_reps else count
-        trace_t = list(getattr(summary, "trace_t", []) or [])
-        trace_v = list(getattr(summary, "trace_signal", []) or [])
-        tips = list(getattr(summary, "tips", []) or [])
-        hr = getattr(record, "heart_rate", None) if record is not None else None
-        self.data = {
-            "count": count,
-            "good": good,
-            "duration_s": getattr(record, "duration_s", None)
-            or getattr(summary, "duration_s", 0.0),
-            "hr": hr,
-            "trace": (trace_t, trace_v, [r.end for r in reps]),
-            "tips": tips,
-            "completed": bool(getattr(record, "completed", count >= target)),
-            "saved": record is not None,
-        }
-        self._render()
+    def show(self, result: SessionResult) -> None:
+        self.result = result
+        self.refresh()
 
-    def _render(self) -> None:
-        if self.spec is None:
+    def refresh(self) -> None:
+        result = self.result
+        if result is None:
             return
         app = kiosk_app()
         lang = app.lang
-        d = self.data
-        title = pick(self.spec.text("title"), lang)
+        spec, kind = result.spec, result.spec.kind
+        title = pick(spec.text("title"), lang)
         self.heading = (app.t("Well done! {exercise} finished", lang, exercise=title)
-                        if d["completed"] else
+                        if result.completed else
                         app.t("{exercise}: session ended early", lang, exercise=title))
-        grid = self.ids.figures
-        grid.clear_widgets()
-        hold = not self.spec.kind.counts_reps
+        if kind.counts_reps:
+            target = "" if kind.time_limited or result.target is None else f" / {result.target:g}"
+            value, caption = f"{result.count}{target}", app.t("Repetitions", lang)
+        elif kind.holds:
+            value, caption = f"{int(result.hold_s)}s", app.t("Seconds held", lang)
+        else:
+            value, caption = f"{result.result.value:.1f}s", app.t("Time", lang)
+        self.value_text = value
+        record = result.record
+        hr = record.heart_rate if record is not None else None
         figures = [
-            (f"{d['count']}" + ("s" if hold else f" / {self.target}"),
-             app.t("Seconds held" if hold else "Repetitions", lang)),
-            (f"{round(100 * d['good'] / d['count'])}%" if d["count"] and not hold else "—",
-             app.t("Good form", lang)),
-            (self._duration(d["duration_s"], lang), app.t("Time", lang)),
-            (f"{d['hr'].avg_bpm:.0f} / {d['hr'].max_bpm:.0f}" if d["hr"] else "—",
+            (value, caption),
+            (f"{round(100 * result.good / result.count)}%"
+             if kind.counts_reps and result.count else "—", app.t("Good form", lang)),
+            (self._duration(result.duration_s, lang), app.t("Time", lang)),
+            (f"{hr.avg_bpm:.0f} / {hr.max_bpm:.0f}" if hr else "—",
              app.t("Heart rate avg / max", lang)),
         ]
-        for value, caption in figures:
+        grid = self.ids.figures
+        grid.clear_widgets()
+        for v, c in figures:
             fig = Factory.Figure()
-            fig.value, fig.caption = value, caption
+            fig.value, fig.caption = v, c
             grid.add_widget(fig)
-        t, v, marks = d["trace"]
-        self.ids.chart.set_data(t, v, marks)
-        tips = [cue_text(tip, self.spec, lang) for tip in d["tips"][:2]]
-        if not tips:
-            tips = [pick(DEFAULT_TIPS["good" if d["completed"] else "partial"], lang)]
-        if not d["saved"]:
-            tips.append(app.t("This session could not be saved.", lang))
+        summary = result.summary
+        self.ids.chart.set_data(summary.trace_t if summary else [],
+                                summary.trace_signal if summary else [],
+                                [r.end for r in result.reps])
+        tips = [cue_text(tip, spec, lang) for tip in (summary.tips[:2] if summary else [])]
+        tips = [t for t in tips if t] or [app.t(TIP_COMPLETED if result.completed
+                                                else TIP_PARTIAL, lang)]
+        if result.saved is False:
+            tips.append(app.t(NOT_SAVED, lang))
         self.tips_text = "\n".join(tips)
 
     @staticmethod
@@ -97,8 +88,9 @@ class SummaryScreen(Screen):
 
     def again(self) -> None:
         app = kiosk_app()
-        if self.spec is None:
+        if self.result is None:
             app.go_home()
             return
-        app.screen("coach").prepare(self.spec, self.target)
+        coach = app.screen("coach")
+        coach.prepare(self.result.spec, int(self.result.target or 0))
         app.go("coach")
