@@ -40,8 +40,8 @@ def test_engine_cues_are_keys_and_the_kiosk_renders_them(specs):
             framings.append(u.framing)
     assert cues and cues[0] == Cue("squat_depth", text_key="cue.squat_depth")
     assert framings and all(c.msgid and c.text_key is None for c in framings)
-    assert i18n.cue_text(cues[0], spec, "zh_CN") == "再蹲低一点"
-    assert i18n.cue_text(framings[0], spec, "en") == FRAMING_MSGIDS[framings[0].key]
+    assert i18n.text(cues[0], "zh_CN", spec=spec) == "再蹲低一点"
+    assert i18n.text(framings[0], "en", spec=spec) == FRAMING_MSGIDS[framings[0].key]
     tips = eng.finish().tips
     assert [t.key for t in tips] == ["tip.squat_depth"]
-    assert "低" in i18n.cue_text(tips[0], spec, "zh_CN")
+    assert "低" in i18n.text(tips[0], "zh_CN", spec=spec)

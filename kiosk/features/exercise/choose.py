@@ -9,7 +9,7 @@ from kivy.factory import Factory
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk.i18n import pick
+from kiosk.i18n import N_, text
 from kiosk.shell.running import kiosk_app
 from vision.activity import Unit
 
@@ -91,8 +91,8 @@ class ChooseScreen(Screen):
         lang = app.lang
         for spec in self.exercises.values():
             card = self._cards[spec.name]
-            card.title = pick(spec.text("title"), lang)
-            card.line = pick(spec.text("description"), lang)
+            card.title = text(spec.text("title"), lang)
+            card.line = text(spec.text("description"), lang)
             card.stars = "★" * spec.difficulty + "☆" * (3 - spec.difficulty)
         spec = self.exercises.get(self.chosen)
         if spec is None:
@@ -100,9 +100,9 @@ class ChooseScreen(Screen):
             self.chosen_description = ""
             self.target_text = ""
             return
-        self.chosen_title = pick(spec.text("title"), lang)
-        self.chosen_description = pick(spec.text("description"), lang)
-        unit = "seconds" if spec.kind.target_unit == Unit.SECONDS else "times"
+        self.chosen_title = text(spec.text("title"), lang)
+        self.chosen_description = text(spec.text("description"), lang)
+        unit = N_("seconds") if spec.kind.target_unit == Unit.SECONDS else N_("times")
         big = int(app.fs(6, app.u, app.large))
         self.target_text = f"[b][size={big}]{int(self.target)}[/size][/b]\n{app.t(unit, lang)}"
 

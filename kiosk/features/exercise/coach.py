@@ -24,9 +24,9 @@ from kivy.core.window import Window
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk.i18n import N_, cue_text, pick, spoken_number
+from kiosk.i18n import N_, spoken_number, text
 from kiosk.session.demo import demo_sim_source
-from kiosk.session.flow import Phase, Say, SessionFlow, SessionResult
+from kiosk.session.flow import GO, Phase, Say, SessionFlow, SessionResult
 from kiosk.shell.running import kiosk_app
 from sync.records import ExerciseSession
 from vision.engine import EngineUpdate
@@ -220,7 +220,7 @@ class CoachScreen(Screen):
             return
         app = kiosk_app()
         lang = app.lang
-        self.exercise_title = pick(spec.text("title"), lang)
+        self.exercise_title = text(spec.text("title"), lang)
         if flow is None:
             return
         now = time.monotonic()
@@ -229,11 +229,11 @@ class CoachScreen(Screen):
         elif flow.phase is Phase.PAUSED:
             self.big_text = "||"
         elif flow.go_until is not None:
-            self.big_text = app.t("Go!", lang)
+            self.big_text = text(GO, lang)
         else:
             self.big_text = ""
         banner = flow.banner
-        self.banner = cue_text(banner.cue, spec, lang) if banner is not None else ""
+        self.banner = text(banner.cue, lang, spec=spec) if banner is not None else ""
         self.banner_kind = banner.kind if banner is not None else "framing"
         self.progress = flow.fraction(now) if flow.measuring else 0.0
         small = int(app.u * 5)
@@ -266,12 +266,12 @@ class CoachScreen(Screen):
         lang = kiosk_app().lang
         for item in items:
             if item.number is not None:
-                text = spoken_number(item.number, lang)
+                said = spoken_number(item.number, lang)
             elif item.cue is not None:
-                text = cue_text(item.cue, self.spec, lang)
+                said = text(item.cue, lang, spec=self.spec)
             else:
-                text = kiosk_app().t(item.msgid or "", lang)
-            self.voice.say(item.key, text, lang)
+                said = text(item.msgid or "", lang)
+            self.voice.say(item.key, said, lang)
 
     # ----- buttons ----------------------------------------------------------------------------
     def toggle_pause(self) -> None:

@@ -9,7 +9,7 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk.i18n import N_, cue_text, pick
+from kiosk.i18n import N_, text
 from kiosk.session.flow import SessionResult
 from kiosk.shell.running import kiosk_app
 
@@ -40,7 +40,7 @@ class SummaryScreen(Screen):
         app = kiosk_app()
         lang = app.lang
         spec, kind = result.spec, result.spec.kind
-        title = pick(spec.text("title"), lang)
+        title = text(spec.text("title"), lang)
         self.heading = (app.t("Well done! {exercise} finished", lang, exercise=title)
                         if result.completed else
                         app.t("{exercise}: session ended early", lang, exercise=title))
@@ -72,7 +72,7 @@ class SummaryScreen(Screen):
         self.ids.chart.set_data(summary.trace_t if summary else [],
                                 summary.trace_signal if summary else [],
                                 [r.end for r in result.reps])
-        tips = [cue_text(tip, spec, lang) for tip in (summary.tips[:2] if summary else [])]
+        tips = [text(tip, lang, spec=spec) for tip in (summary.tips[:2] if summary else [])]
         tips = [t for t in tips if t] or [app.t(TIP_COMPLETED if result.completed
                                                 else TIP_PARTIAL, lang)]
         if result.saved is False:

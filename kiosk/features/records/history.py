@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from kiosk.i18n import N_, pick, tr
+from kiosk.i18n import N_, text, tr
 from sync.records import ExerciseSession
 from sync.store import Store
 
@@ -26,7 +26,7 @@ def history_lines(store: Store, resident: str, lang: str,
         if not isinstance(rec, ExerciseSession):
             continue
         when = rec.ended_at + timedelta(minutes=rec.utc_offset_min)
-        name = pick(dict(titles.get(rec.exercise, {"en": rec.exercise})), lang)
+        name = text(dict(titles.get(rec.exercise, {"en": rec.exercise})), lang)
         unit = N_("{n} seconds") if rec.unit == "s" else N_("{n} times")
         lines.append(tr("{when}  {exercise}  {amount}", lang,
                         when=when.strftime("%Y-%m-%d %H:%M"), exercise=name,
