@@ -12,10 +12,12 @@ run: $(SYSSTAMP) $(STAMP)
 
 test: $(SYSSTAMP) $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

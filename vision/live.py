@@ -76,6 +76,8 @@ class LiveStatus:
     dropped: int = 0
     fps: float = 0.0
     error: str = ""
+    reopened: int = 0
+    """How often a lost camera came back (0 for other sources)."""
 
 
 class LiveEngine:
@@ -178,6 +180,8 @@ class LiveEngine:
     def status(self) -> LiveStatus:
         if self._src is not None:
             self._status.source = self._src.status()
+            if isinstance(self._src, CameraSource):
+                self._status.reopened = self._src.reopened
         if self._worker is not None:
             self._status.worker_restarts = self._worker.restarts
             if self._worker.alive() and self._status.worker in ("starting", "restarted"):

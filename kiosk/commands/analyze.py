@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from kiosk.commands._common import add_config_arg
@@ -39,7 +40,7 @@ def _quiet_model_logs() -> None:
 
 
 @contextlib.contextmanager
-def _native_stderr_silenced(enabled: bool):
+def _native_stderr_silenced(enabled: bool) -> Iterator[None]:
     """MediaPipe's C++ start-up chatter goes straight to file descriptor 2: hide it."""
     if not enabled:
         yield
@@ -108,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{video.name}: {spec.text('title')['en']} ({spec.name}), {len(result.trace.frames)} frames, "
           f"person seen in {seen}, {s.duration_s:.1f} s")
     if spec.kind.holds:
-        print(f"longest hold: {s.hold_s:.1f} s ({s.count} hold(s) of at least {spec.hold.min_s:.0f} s)")
+        least = f" of at least {spec.hold.min_s:.0f} s" if spec.hold is not None else ""
+        print(f"longest hold: {s.hold_s:.1f} s ({s.count} hold(s){least})")
     else:
         print(f"count: {s.count} (good form: {s.good_count})")
     for r in s.reps:

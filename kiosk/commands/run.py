@@ -7,8 +7,13 @@ import logging
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from kiosk.commands._common import add_config_arg, config_or_exit
+
+if TYPE_CHECKING:
+    from kiosk.config import Config
+    from sync.server.dev import LocalServer
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_local_server(cfg):  # type: ignore[no-untyped-def]
+def _start_local_server(cfg: Config) -> LocalServer | None:
     from urllib.parse import urlparse
 
     from kiosk.config import data_layout

@@ -18,7 +18,7 @@ from kiosk.residents.community_key import (
     load_community_key,
 )
 from kiosk.residents.identity import card_pseudonym
-from kiosk.services.base import StatusRow
+from kiosk.services.base import State, StatusRow
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class ResidentsService:
         if key is None:
             return [StatusRow("residents", "community key", "error",
                               key_message(None, self.error or "not started"))]
-        state = "warning" if key.source is KeySource.MADE_HERE else "ok"
+        state: State = "warning" if key.source is KeySource.MADE_HERE else "ok"
         detail = key_message(key, "") or f"card logins on, {key.describe()}"
         return [StatusRow("residents", "community key", state, detail,
                           {"key_source": str(key.source), "fingerprint": key.fingerprint})]

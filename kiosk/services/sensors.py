@@ -86,7 +86,8 @@ def start_simulated_devices(
     """
     where = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="kiosk-sim-sensors-"))
     sims = start_simulators(drivers, where, faults=faults or Faults(), seed=seed)
-    devices = [SensorDevice(name=f"sim-{s.driver}", driver=s.driver, port=s.path) for s in sims]
+    devices = [SensorDevice.model_validate({"name": f"sim-{s.driver}", "driver": s.driver,
+                                            "port": s.path}) for s in sims]
     return sims, devices
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kiosk import __version__
 from kiosk.config import Config, DataLayout, data_layout
-from kiosk.services.base import Post, StatusRow, post_inline
+from kiosk.services.base import Post, State, StatusRow, post_inline
 from kiosk.services.store import StoreService
 from sync.client import SyncClient, SyncReport, SyncSettings
 
@@ -177,7 +177,7 @@ class SyncService:
         detail = f"{extra['waiting']} waiting; last success {extra['last_success']}" + (
             f"; last error {last_err_at}: {state.get('last_error')}" if last_err_at else ""
         )
-        state_name = "error" if failing else ("ok" if last_ok else "warning")
+        state_name: State = "error" if failing else ("ok" if last_ok else "warning")
         return [StatusRow("sync", url, state_name, detail, extra)]
 
     def _read_state(self) -> dict[str, str | None]:

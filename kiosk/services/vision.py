@@ -16,10 +16,16 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.config import Config
-from kiosk.services.base import Post, StatusRow, post_inline
+from kiosk.services.base import Post, State, StatusRow, post_inline
+
+if TYPE_CHECKING:
+    from vision.engine import EngineUpdate
+    from vision.exercises import ExerciseSpec
+    from vision.live import LiveEngine
+    from vision.worker import PoseWorker
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +36,10 @@ class VisionService:
     def __init__(self, cfg: Config, post: Post = post_inline) -> None:
         self.cfg = cfg
         self.post = post
-        self._worker = None
+        self._worker: PoseWorker | None = None
         self._lock = threading.Lock()
-        self._live = None
-        self._exercises: dict[str, Any] | None = None
+        self._live: LiveEngine | None = None
+        self._exercises: dict[str, ExerciseSpec] | None = None
         self._errors: list[str] = []
 
     # -- Service protocol ----------------------------------------------------------------
@@ -61,7 +67,8 @@ class VisionService:
                                   f"simulated ({why})"))
         elif resolved.isdigit() or resolved.startswith("/dev/"):
             present = resolved.isdigit() or Path(resolved).exists()
-            state, detail = ("ok", "found") if present else ("error", "not found")
+            state: State = "ok" if present else "error"
+            detail = "found" if present else "not found"
             extra: dict[str, str] = {}
             if live is not None and live.source_spec == resolved:
                 st = live.status()
@@ -69,8 +76,7 @@ class VisionService:
                     state, detail = "warning", "lost; reopening"
                 elif st.source == "ok":
                     state, detail = "ok", "streaming"
-                camera = getattr(live, "_src", None)
-                n = getattr(camera, "reopened", 0)
+                n = st.reopened
                 if n:
                     detail += f", reopened {n}x"
                     extra["reopened"] = str(n)
@@ -97,7 +103,7 @@ class VisionService:
         return rows
 
     # -- for the coaching screen ----------------------------------------------------------------
-    def exercises(self) -> dict[str, Any]:
+    def exercises(self) -> dict[str, ExerciseSpec]:
         if self._exercises is None:
             from vision.exercises import load_exercises_with_errors
 
@@ -115,7 +121,7 @@ class VisionService:
         cams = list_cameras()
         return cams[0] if cams else "sim"
 
-    def _shared_worker(self):
+    def _shared_worker(self) -> PoseWorker:
         from vision.worker import PoseWorker
 
         with self._lock:
@@ -124,8 +130,9 @@ class VisionService:
                                           second_person_every=self.cfg.vision.second_person_every)
             return self._worker
 
-    def make_live(self, spec: Any, target: int, on_update: Callable[[Any], None],
-                  source: str | None = None, **kw: Any):
+    def make_live(self, spec: ExerciseSpec, target: int,
+                  on_update: Callable[[EngineUpdate], None], source: str | None = None,
+                  **kw: Any) -> LiveEngine:
         """A ``LiveEngine`` for ``spec`` on the configured source (not started yet).
 
         Callbacks run on the LiveEngine's background thread; the caller marshals

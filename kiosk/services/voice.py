@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.services.base import StatusRow
+from kiosk.services.base import State, StatusRow
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class Voice:
 
     def status(self) -> list[StatusRow]:
         engine = self.engine
-        state = "ok" if engine != "silent" else "warning"
+        state: State = "ok" if engine != "silent" else "warning"
         detail = engine + (f", {self.dropped} stale cue(s) dropped" if self.dropped else "")
         return [StatusRow("voice", str(self.voice_dir or ""), state, detail)]
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
-from sync.records import GUEST, ExerciseSession, HeartRate, Target
+from sync.records import GUEST, Activity, ExerciseSession, ExerciseUnit, HeartRate, Target
 from vision.activity import ActivityKind, Quantity
 from vision.engine import RepEvent
 
@@ -72,10 +73,11 @@ def build_record(facts: SessionFacts, result: Quantity, reps: list[RepEvent],
         kiosk_id=facts.kiosk_id,
         resident=facts.resident or GUEST,
         exercise=facts.exercise,
-        activity=kind.id,
-        target=Target(unit=goal.unit.value, value=goal.value) if goal is not None else None,
+        activity=cast(Activity, kind.id),  # the record validates it against its schema
+        target=(Target(unit=cast(ExerciseUnit, goal.unit.value), value=goal.value)
+                if goal is not None else None),
         value=float(counted) if kind.counts_reps else round(float(result.value), 2),
-        unit=kind.result_unit.value,
+        unit=cast(ExerciseUnit, kind.result_unit.value),
         repetitions=counted,
         good_repetitions=sum(1 for r in reps if r.good) if kind.counts_reps else 0,
         rep_flags=[list(r.flags)[:MAX_FLAGS_PER_REP] for r in reps] if kind.counts_reps else [],

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -41,6 +41,8 @@ from kiosk.shell.preparing import PreparingScreen
 from kiosk.shell.widgets import register_widgets
 
 log = logging.getLogger(__name__)
+
+ScreenT = TypeVar("ScreenT", bound=Screen)
 
 SHELL_DIR = Path(__file__).parent
 SHELL_KV = ["widgets.kv", "shell.kv", "attract.kv", "home.kv", "preparing.kv"]
@@ -231,6 +233,13 @@ class KioskApp(App):
         self.sm.add_widget(screen)
         log.info("screen %s built on first visit (%.0f ms)", name,
                  (time.perf_counter() - t0) * 1000)
+        return screen
+
+    def screen_as(self, name: str, cls: type[ScreenT]) -> ScreenT:
+        """``screen(name)``, checked to be a ``cls`` (typed access for the feature's own code)."""
+        screen = self.screen(name)
+        if not isinstance(screen, cls):
+            raise TypeError(f"screen {name!r} is a {type(screen).__name__}, not a {cls.__name__}")
         return screen
 
     def open_feature(self, feature_id: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.animation import Animation
 from kivy.properties import NumericProperty
 from kivy.uix.screenmanager import Screen
@@ -23,8 +25,8 @@ class AttractScreen(Screen):
             self._anim.cancel(self)
         self.pulse = 1.0
 
-    def on_touch_down(self, touch):  # type: ignore[no-untyped-def]
+    def on_touch_down(self, touch: Any) -> bool:
         if self.collide_point(*touch.pos):
             kiosk_app().start_visit(resident_id="")
             return True
-        return super().on_touch_down(touch)
+        return bool(super().on_touch_down(touch))

@@ -7,6 +7,8 @@ import logging.handlers
 from pathlib import Path
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+_INSTALLED: list[logging.Handler] = []
+"""The handlers this module added to the root logger."""
 
 
 def setup_logging(log_dir: Path | None, level: str = "INFO", max_bytes: int = 2_000_000,
@@ -14,12 +16,11 @@ def setup_logging(log_dir: Path | None, level: str = "INFO", max_bytes: int = 2_
     """Configure the root logger once; return the log file path (None if not writable)."""
     root = logging.getLogger()
     root.setLevel(level)
-    for h in list(root.handlers):
-        if getattr(h, "_kiosk", False):
-            root.removeHandler(h)
+    while _INSTALLED:  # set up again (tests, a restart in one process): replace ours only
+        root.removeHandler(_INSTALLED.pop())
     console = logging.StreamHandler()
     console.setFormatter(logging.Formatter(FORMAT))
-    console._kiosk = True  # type: ignore[attr-defined]
+    _INSTALLED.append(console)
     root.addHandler(console)
     if log_dir is None:
         return None
@@ -33,6 +34,6 @@ def setup_logging(log_dir: Path | None, level: str = "INFO", max_bytes: int = 2_
         logging.getLogger(__name__).warning("cannot write logs under %s: %s", log_dir, exc)
         return None
     fh.setFormatter(logging.Formatter(FORMAT))
-    fh._kiosk = True  # type: ignore[attr-defined]
+    _INSTALLED.append(fh)
     root.addHandler(fh)
     return path

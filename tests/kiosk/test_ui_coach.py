@@ -60,7 +60,7 @@ def test_full_session_of_ten_squats_reaches_the_summary_and_is_saved(ui):
     ui.pump(0.3)
     ui.screenshot("12_coach_countdown_zh")
     wait_phase(ui, coach, "active", 10)
-    ui.wait_for(lambda: coach.count >= 4, timeout=15, what="4 repetitions")
+    ui.wait_for(lambda: coach.count >= 4, timeout=30, what="4 repetitions")
     ui.screenshot("13_coach_counting_zh")
     ui.wait_for(lambda: ui.app.sm.current == "summary", timeout=30, what="the summary")
     summary = ui.app.screen("summary")
@@ -87,7 +87,7 @@ def test_full_session_of_ten_squats_reaches_the_summary_and_is_saved(ui):
 def test_pause_stops_counting_and_resume_continues(ui):
     coach = open_coach(ui, "squat", 20, "sim:squat?reps=12&period=1.3&lead_in=5&tail=2")
     wait_phase(ui, coach, "active", 15)
-    ui.wait_for(lambda: coach.count >= 2, timeout=10, what="2 repetitions")
+    ui.wait_for(lambda: coach.count >= 2, timeout=30, what="2 repetitions")
     ui.tap(coach.ids.pause)
     assert coach.paused
     paused_at = coach.count
@@ -96,7 +96,7 @@ def test_pause_stops_counting_and_resume_continues(ui):
     assert coach.count == paused_at, "counted while paused"
     ui.tap(coach.ids.pause)
     assert not coach.paused
-    ui.wait_for(lambda: coach.count > paused_at, timeout=10, what="counting after resume")
+    ui.wait_for(lambda: coach.count > paused_at, timeout=30, what="counting after resume")
     ui.tap(coach.ids.stop)
     assert ui.app.sm.current == "summary"
     assert coach.last_record.repetitions == coach.count
@@ -107,7 +107,7 @@ def test_stop_early_saves_a_partial_session_once(ui):
     before = {r.uuid for r in store_records(ui)}
     coach = open_coach(ui, "squat", 10, "sim:squat?reps=10&period=1.3&lead_in=5")
     wait_phase(ui, coach, "active", 15)
-    ui.wait_for(lambda: coach.count >= 3, timeout=10, what="3 repetitions")
+    ui.wait_for(lambda: coach.count >= 3, timeout=30, what="3 repetitions")
     ui.tap(coach.ids.stop)
     assert ui.app.sm.current == "summary"
     summary = ui.app.screen("summary")
@@ -145,7 +145,7 @@ def test_voice_switch_silences_cues(ui):
     coach = open_coach(ui, "squat", 6, "sim:squat?reps=6&period=1.3&lead_in=5")
     voice = coach.voice
     wait_phase(ui, coach, "active", 15)
-    ui.wait_for(lambda: coach.count >= 1, timeout=10, what="first repetition")
+    ui.wait_for(lambda: coach.count >= 1, timeout=30, what="first repetition")
     ui.pump(0.5)
     spoken = [u.key for u in voice.history]
     assert "count.1" in spoken and "go" in spoken
@@ -153,7 +153,7 @@ def test_voice_switch_silences_cues(ui):
     assert not coach.voice_on
     ui.screenshot("17_coach_voice_off_zh")
     n = len(voice.history)
-    ui.wait_for(lambda: coach.count >= 3, timeout=10, what="3 repetitions")
+    ui.wait_for(lambda: coach.count >= 3, timeout=30, what="3 repetitions")
     ui.pump(0.5)
     assert len(voice.history) == n, "spoke with the voice switched off"
     ui.tap(coach.ids.voice)

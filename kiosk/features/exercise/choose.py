@@ -89,11 +89,11 @@ class ChooseScreen(Screen):
     def _update_texts(self) -> None:
         app = kiosk_app()
         lang = app.lang
-        for spec in self.exercises.values():
-            card = self._cards[spec.name]
-            card.title = text(spec.text("title"), lang)
-            card.line = text(spec.text("description"), lang)
-            card.stars = "★" * spec.difficulty + "☆" * (3 - spec.difficulty)
+        for each in self.exercises.values():
+            card = self._cards[each.name]
+            card.title = text(each.text("title"), lang)
+            card.line = text(each.text("description"), lang)
+            card.stars = "★" * each.difficulty + "☆" * (3 - each.difficulty)
         spec = self.exercises.get(self.chosen)
         if spec is None:
             self.chosen_title = app.t("Choose an exercise", lang)
@@ -110,6 +110,8 @@ class ChooseScreen(Screen):
         if not self.chosen:
             return
         app = kiosk_app()
-        coach = app.screen("coach")
+        from kiosk.features.exercise.coach import CoachScreen
+
+        coach = app.screen_as("coach", CoachScreen)
         coach.prepare(self.exercises[self.chosen], int(self.target))
         app.go("coach")

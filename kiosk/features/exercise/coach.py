@@ -203,9 +203,12 @@ class CoachScreen(Screen):
             return
         self.phase = flow.phase.value
         self.paused = flow.phase is Phase.PAUSED
-        if flow.phase is Phase.FINISHED and flow.result is not None:
-            summary = kiosk_app().screen("summary")
-            if getattr(summary, "result", None) is flow.result:
+        app = kiosk_app()
+        if flow.phase is Phase.FINISHED and flow.result is not None and app.sm.has_screen("summary"):
+            from kiosk.features.exercise.summary import SummaryScreen
+
+            summary = app.screen_as("summary", SummaryScreen)
+            if summary.result is flow.result:
                 summary.refresh()  # the save has finished: say whether it worked
 
     def _on_flip(self, *_args: object) -> None:
@@ -316,7 +319,9 @@ class CoachScreen(Screen):
         self._render()
         if show_summary and result is not None:
             app = kiosk_app()
-            app.screen("summary").show(result)
+            from kiosk.features.exercise.summary import SummaryScreen
+
+            app.screen_as("summary", SummaryScreen).show(result)
             app.go("summary")
 
     def _save(self, record: ExerciseSession, on_done: Any) -> None:

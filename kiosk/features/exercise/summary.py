@@ -91,6 +91,8 @@ class SummaryScreen(Screen):
         if self.result is None:
             app.go_home()
             return
-        coach = app.screen("coach")
+        from kiosk.features.exercise.coach import CoachScreen
+
+        coach = app.screen_as("coach", CoachScreen)
         coach.prepare(self.result.spec, int(self.result.target or 0))
         app.go("coach")
