@@ -286,3 +286,26 @@ def test_home_grid_adapts_to_the_number_of_tiles(ui, size, count):
         home.show_tiles(ui.app.home_tiles)
         Window.size = old
         ui.pump(0.4)
+
+
+def test_a_tile_whose_service_is_missing_says_so_and_does_not_open(ui):
+    from dataclasses import replace
+
+    app = ui.app
+    home = home_screen(ui)
+    needs_voice = replace(app.feature("lessons"), id="needs_voice", services=("voice",))
+    voice, app.services.voice = app.services.voice, None
+    try:
+        ui.tap(ui.screen)
+        home.show_tiles([needs_voice, *app.home_tiles[:3]])
+        ui.pump(0.3)
+        tile = home.tiles["needs_voice"]
+        assert not tile.ready and tile.subtitle == "本机暂时无法使用"
+        assert home.tiles["exercise"].ready
+        ui.screenshot("08_home_tile_not_available_zh")
+        ui.tap(tile)
+        assert app.sm.current == "home"
+    finally:
+        app.services.voice = voice
+        home.show_tiles(app.home_tiles)
+        ui.pump(0.2)
