@@ -190,7 +190,10 @@ class Installer:
         try:
             with self.store.lock():
                 self.store.recover()
-                return self._install_locked(Path(bundle), info, trusted, source, progress, allow_reinstall)
+                try:
+                    return self._install_locked(Path(bundle), info, trusted, source, progress, allow_reinstall)
+                finally:
+                    self.store.recover()  # a refused bundle leaves nothing in staging
         except BusyError as exc:
             raise InstallError(str(exc)) from None
         except (BundleError, TrustError, StoreError, ManifestError, InstallError) as exc:

@@ -138,7 +138,10 @@ class ContentService:
         info = trusted.targetinfo(path)
         src = trusted.source
         if isinstance(src, StickSource):
-            return src.local_target(path)
+            local = src.local_target(path)
+            if not local.is_file():
+                raise TrustError(f"{path}: listed in the signed metadata but not on the stick")
+            return local
         digest = info.hashes.get("sha256", "nohash")[:16]
         partial = self.store.downloads_dir / f"{digest}-{path.rsplit('/', 1)[-1]}.partial"
 
