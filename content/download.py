@@ -21,7 +21,8 @@ import requests
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1024 * 1024
+CHUNK = 64 * 1024
+"""Network read size: a cut connection loses at most this much of what arrived."""
 
 DownloadProgress = Callable[[int, int], None]
 
