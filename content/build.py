@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from content.bundle import manifest_for_tree, write_bundle
-from content.lessons import LANGS, LessonError, parse_lesson
-from content.manifest import Manifest, ManifestError
+from content.lessons import LessonError, parse_lesson
+from content.manifest import LANGS, Manifest, ManifestError
 from content.subtitles import Cue, format_srt
 
 ESPEAK_VOICES = {"zh_CN": ("cmn", "150"), "en": ("en-us", "145")}

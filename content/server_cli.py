@@ -151,7 +151,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``content`` with its actions to a subparsers object (``kiosk-server``'s)."""
     p = sub.add_parser("content", help="the content repository: init, build, publish, export-usb")
     p.add_argument("--repo", metavar="DIR", help=f"repository folder (default: ${REPO_ENV} or the server data dir)")
@@ -188,7 +188,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = cs.add_parser("list", help="published bundles")
     ls.set_defaults(func=cmd_list)
 
-    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+    def usage(_args: argparse.Namespace) -> int:
+        p.print_help()
+        return 2
+
+    p.set_defaults(func=usage)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ from kiosk.commands._common import add_config_arg
 log = logging.getLogger(__name__)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("content", help="installed lessons and content bundles")
     add_config_arg(p)
     p.add_argument("--trusted-root", metavar="FILE", help="the repository's root.json (default: from the config)")
@@ -52,7 +52,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_status)
 
-    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+    def usage(_args: argparse.Namespace) -> int:
+        p.print_help()
+        return 2
+
+    p.set_defaults(func=usage)
 
 
 def _service(args: argparse.Namespace) -> Any:
