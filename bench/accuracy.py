@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             res = analyze_video(mpath.parent / f, spec)
             summary, tr = res.summary, res.trace
         naive = naive_count(tr, spec)
-        if spec.kind == "hold" or e.get("reps") is None:
+        if not spec.kind.counts_reps or e.get("reps") is None:
             holds.append((f, summary.hold_s))
             print(f"{f:48s} {ex:18s} {'-':>4s} {'-':>4s} {'-':>4s} {'-':>5s}  hold {summary.hold_s:.1f} s "
                   f"(timed hold, not in the count statistics)")

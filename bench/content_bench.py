@@ -87,7 +87,7 @@ def main() -> int:
         return child(*args.child)
 
     from content.bundle import manifest_for_tree, write_bundle
-    from content.repository import STICK_DIR, ContentRepository
+    from content.repository import ContentRepository
 
     scale = 10 if args.quick else 1
     sizes = {"200": (2000 // scale, 200_000_000 // scale), "20": (200 // scale, 20_000_000 // scale)}

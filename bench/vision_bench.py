@@ -2,7 +2,7 @@
 
 Per-stage median times per frame: decode (read + scale to 640x480), pose (the
 model, measured inside the worker process), our own code (One Euro filter,
-metrics, counter, form rules, framing: ``Coach.process``); then end-to-end
+metrics, counter, form rules, framing: ``Engine.process``); then end-to-end
 frames per second with the worker process (the worker runs the model on the next
 frame while this one is counted and the one after is decoded; every frame
 processed, none dropped) and the worker's
@@ -31,7 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 def main(argv: list[str] | None = None) -> int:
     import cv2
 
-    from vision.coach import Coach
+    from vision.engine import Engine
     from vision.exercises import load_exercises
     from vision.media import default_manifest_path, load_manifest
     from vision.sources import VideoFileSource
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     with PoseWorker() as worker:
         for e in clips:
             spec = specs.get(e.get("exercise"), specs["squat"])
-            coach = Coach(spec, aspect=640 / 480)
+            engine = Engine(spec, aspect=640 / 480)
             with VideoFileSource(mpath.parent / e["file"]) as src:
                 def decode():
                     t0 = time.perf_counter()
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                         worker.submit(cur[1], cur[0], time.monotonic())
                     pose_ms.append(r.pose_ms)
                     t0 = time.perf_counter()  # ...while we count this one and decode the next
-                    coach.process(r.t, r.landmarks, r.luma, r.others, captured=r.captured, world=r.world)
+                    engine.process(r.t, r.landmarks, r.luma, r.others, captured=r.captured, world=r.world)
                     own_ms.append((time.perf_counter() - t0) * 1000)
                     if cur is not None:
                         nxt, ms = decode()

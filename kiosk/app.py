@@ -423,4 +423,4 @@ class KioskApp(App):
     def _exercise_titles(self) -> dict[str, dict[str, str]]:
         vision = self.service("vision")
         specs = vision.exercises() if vision is not None else {}
-        return {n: spec.title for n, spec in specs.items()}
+        return {n: spec.text("title") for n, spec in specs.items()}

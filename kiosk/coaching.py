@@ -3,7 +3,7 @@
 Why this module exists: the coaching screen must save a session exactly once,
 whether it ends at the target, is stopped early, or is abandoned because the
 resident walked away, and the record must say the same thing as the screen.
-This class turns the vision engine's ``SessionSummary`` plus the heart-rate
+This class turns the vision engine's ``SetSummary`` plus the heart-rate
 readings seen during the session into one ``ExerciseSession`` record and
 hands it to the store. It keeps the record's UUID from the start, so even a
 second save attempt of the same session would be an idempotent upsert.
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sync.records import GUEST, ExerciseSession, HeartRate, Target
+from vision.activity import ActivityKind
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +51,14 @@ class HeartRateLog:
 class CoachingSession:
     """Bookkeeping for one session: start time, heart rate, the single save."""
 
-    def __init__(self, exercise: str, kind: str, target: int, kiosk_id: str, resident: str,
+    def __init__(self, exercise: str, kind: ActivityKind, target: int, kiosk_id: str, resident: str,
                  save: Callable[[ExerciseSession], None]) -> None:
         self.uuid = uuid.uuid4()
         self.exercise = exercise
-        self.activity = "hold" if kind == "hold" else "reps"
-        self.target = Target(unit="s" if kind == "hold" else "reps", value=target)
+        self.kind = kind
+        self.activity = kind.id
+        goal = kind.target(target)
+        self.target = Target(unit=goal.unit.value, value=goal.value) if goal is not None else None
         self.kiosk_id = kiosk_id
         self.resident = resident or GUEST
         self._save = save
@@ -74,7 +77,9 @@ class CoachingSession:
 
     def build_record(self, repetitions: int, good: int, rep_flags: list[list[str]],
                      duration_s: float | None = None, completed: bool = True) -> ExerciseSession:
+        """``repetitions`` is the measured number: repetitions, or whole seconds for a hold."""
         ended = datetime.now(UTC)
+        counts = self.kind.counts_reps
         flags = [list(f)[:20] for f in rep_flags] if len(rep_flags) == repetitions else []
         return ExerciseSession(
             uuid=self.uuid,
@@ -84,10 +89,10 @@ class CoachingSession:
             activity=self.activity,
             target=self.target,
             value=float(repetitions),
-            unit="s" if self.activity == "hold" else "reps",
-            repetitions=0 if self.activity == "hold" else repetitions,
-            good_repetitions=0 if self.activity == "hold" else min(good, repetitions),
-            rep_flags=[] if self.activity == "hold" else flags,
+            unit=self.kind.result_unit.value,
+            repetitions=repetitions if counts else 0,
+            good_repetitions=min(good, repetitions) if counts else 0,
+            rep_flags=flags if counts else [],
             duration_s=round(self.elapsed_s() if duration_s is None else duration_s, 2),
             heart_rate=self.heart_rate.summary(),
             started_at=self.started_at,

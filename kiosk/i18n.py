@@ -16,6 +16,11 @@ import io
 import struct
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vision.engine import Cue
+    from vision.exercises import ExerciseSpec
 
 LANGUAGES = ("zh_CN", "en")
 DOMAIN = "kiosk"
@@ -107,3 +112,13 @@ def tr(msgid: str, lang: str, **fmt: object) -> str:
 def pick(texts: dict[str, str], lang: str) -> str:
     """Choose from a {"zh_CN": ..., "en": ...} dict (content from data files)."""
     return texts.get(lang) or texts.get("en") or next(iter(texts.values()), "")
+
+
+def cue_text(cue: Cue, spec: ExerciseSpec | None, lang: str) -> str:
+    """The text of a vision ``Cue`` (framing hint, form cue, tip): the catalogue's
+    translation of its msgid, else the exercise's own text for its text key."""
+    if cue.msgid:
+        return tr(cue.msgid, lang)
+    if cue.text_key and spec is not None and spec.has_text(cue.text_key):
+        return pick(spec.text(cue.text_key), lang)
+    return ""

@@ -16,6 +16,7 @@ from typing import Any
 
 from kiosk.config import Config
 from kiosk.services.base import Service
+from vision.activity import ActivityKind
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,10 @@ def ui_post(fn: Callable[[], None]) -> None:
     Clock.schedule_once(lambda _dt: fn(), 0)
 
 
-def demo_sim_source(exercise: str, kind: str, target: int) -> str:
+def demo_sim_source(exercise: str, kind: ActivityKind, target: int) -> str:
     """The simulated person for a kiosk without a camera: stands still through the
     3-2-1 countdown, then does the target (a hold lasts the target time)."""
-    if kind == "hold":
+    if kind.holds:
         return f"sim:{exercise}?reps=1&period={target / 0.75 + 2:.1f}&lead_in=6"
     return f"sim:{exercise}?reps={target}&period=2.2&lead_in=6"
 

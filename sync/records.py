@@ -49,10 +49,27 @@ KINDS = ("exercise_session", "lesson_progress", "fitness_test", "feedback")
 
 Kind = Literal["exercise_session", "lesson_progress", "fitness_test", "feedback"]
 
-_ID = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+KIOSK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+"""The rule for a kiosk id (ASCII letters and digits, then also ``.``, ``_``, ``:``, ``-``)."""
+KIOSK_ID_MAX = 64
+_ID = Annotated[str, Field(min_length=1, max_length=KIOSK_ID_MAX, pattern=KIOSK_ID_PATTERN)]
 _NAME = Annotated[str, Field(min_length=1, max_length=64)]
 _OFFSET = Annotated[int, Field(ge=-14 * 60, le=14 * 60)]
 """The kiosk's local offset from UTC in minutes at the time (e.g. 480 for China)."""
+
+
+def kiosk_id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a kiosk id (the records' own rule), or ``None`` if it can."""
+    import re
+
+    if not 1 <= len(value) <= KIOSK_ID_MAX:
+        return f"kiosk id must be 1 to {KIOSK_ID_MAX} characters long (got {len(value)})"
+    if not re.fullmatch(KIOSK_ID_PATTERN, value):
+        return (
+            f"kiosk id {value!r} may only use ASCII letters and digits, then also "
+            "'.', '_', ':' and '-' (it must start with a letter or digit)"
+        )
+    return None
 
 
 class RecordError(ValueError):

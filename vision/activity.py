@@ -69,55 +69,73 @@ class Progress:
 
 @dataclass(frozen=True)
 class ActivityKind:
-    """How one kind of activity is measured. Instances are the constants below."""
+    """How one kind of activity is measured. Instances are the constants below.
+
+    Everything that differs between kinds is an attribute here, so callers
+    (the engine, the kiosk, records) never compare kind names.
+    """
 
     id: str
     counts_reps: bool
     """Repetitions are counted (and each one gets form flags)."""
+    holds: bool
+    """The engine times how long a pose is held (the result is the longest hold)."""
     target_unit: Unit | None
     """The unit of the target the resident picks, or None when the kind has no target."""
     result_unit: Unit
     time_limited: bool = False
     """The target is a time limit; the session ends when it runs out."""
 
+    def __str__(self) -> str:
+        return self.id
+
+    def measured(self, p: Progress) -> float:
+        """The number the result is made of (repetitions, seconds held, seconds taken)."""
+        if self.counts_reps:
+            return float(p.reps)
+        if self.holds:
+            return p.hold_s
+        return p.elapsed_s
+
     def result(self, p: Progress) -> Quantity:
         """The session's result from what was measured."""
-        if self.id == "hold":
-            return Quantity(round(p.hold_s, 1), Unit.SECONDS)
-        if self.id == "timed":
-            return Quantity(round(p.elapsed_s, 2), Unit.SECONDS)
-        return Quantity(float(p.reps), Unit.REPS)
+        if self.counts_reps:
+            return Quantity(float(p.reps), self.result_unit)
+        if self.holds:
+            return Quantity(round(p.hold_s, 1), self.result_unit)
+        return Quantity(round(p.elapsed_s, 2), self.result_unit)
+
+    def target(self, value: float | None) -> Quantity | None:
+        """The target the resident picked, with its unit (None for kinds without one)."""
+        if self.target_unit is None or value is None:
+            return None
+        return Quantity(float(value), self.target_unit)
+
+    def _towards_target(self, p: Progress) -> float:
+        """What moves towards the target: elapsed time when it is a time limit."""
+        return p.elapsed_s if self.time_limited else self.measured(p)
 
     def done(self, p: Progress, target: float | None) -> bool:
         """True when the session has reached its end (target count, target time, time limit)."""
-        if self.id == "reps":
-            return target is not None and p.reps >= target
-        if self.id == "hold":
-            return target is not None and p.hold_s >= target
-        if self.id == "reps_in_time":
-            return target is not None and p.elapsed_s >= target
-        return p.task_done
+        if self.target_unit is None:
+            return p.task_done
+        return target is not None and self._towards_target(p) >= target
 
     def fraction(self, p: Progress, target: float | None) -> float:
         """0..1 for a progress ring (time used for time-limited kinds)."""
-        if target is None or target <= 0:
+        if self.target_unit is None or target is None or target <= 0:
             return 1.0 if p.task_done else 0.0
-        if self.id == "reps":
-            v = p.reps
-        elif self.id == "hold":
-            v = p.hold_s
-        elif self.id == "reps_in_time":
-            v = p.elapsed_s
-        else:
-            return 1.0 if p.task_done else 0.0
-        return max(0.0, min(1.0, v / target))
+        return max(0.0, min(1.0, self._towards_target(p) / target))
 
 
-REPS = ActivityKind("reps", counts_reps=True, target_unit=Unit.REPS, result_unit=Unit.REPS)
-HOLD = ActivityKind("hold", counts_reps=False, target_unit=Unit.SECONDS, result_unit=Unit.SECONDS)
-REPS_IN_TIME = ActivityKind("reps_in_time", counts_reps=True, target_unit=Unit.SECONDS,
-                            result_unit=Unit.REPS, time_limited=True)
-TIMED = ActivityKind("timed", counts_reps=False, target_unit=None, result_unit=Unit.SECONDS)
+REPS = ActivityKind("reps", counts_reps=True, holds=False, target_unit=Unit.REPS,
+                    result_unit=Unit.REPS)
+HOLD = ActivityKind("hold", counts_reps=False, holds=True, target_unit=Unit.SECONDS,
+                    result_unit=Unit.SECONDS)
+REPS_IN_TIME = ActivityKind("reps_in_time", counts_reps=True, holds=False,
+                            target_unit=Unit.SECONDS, result_unit=Unit.REPS, time_limited=True)
+TIMED = ActivityKind("timed", counts_reps=False, holds=False, target_unit=None,
+                     result_unit=Unit.SECONDS)
 
 KINDS: dict[str, ActivityKind] = {k.id: k for k in (REPS, HOLD, REPS_IN_TIME, TIMED)}
 

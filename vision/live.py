@@ -1,14 +1,14 @@
-"""The live facade the coaching screen uses: everything off the UI thread.
+"""The live facade the coaching screen uses: the engine on a live source, off the UI thread.
 
-Why this module exists: the screen wants "coach this person doing this
+Why this module exists: the screen wants "measure this person doing this
 exercise from this source and tell me what happens", without touching
-threads, processes or the model. ``LiveCoach`` runs one background thread
+threads, processes or the model. ``LiveEngine`` runs one background thread
 that reads the source, sends pictures to the pose worker process (or takes
-the simulated person's landmarks directly), runs the ``Coach`` and calls
-``on_update(CoachUpdate)`` for every processed frame.
+the simulated person's landmarks directly), runs the ``Engine`` and calls
+``on_update(EngineUpdate)`` for every processed frame.
 
 Threading contract: ``on_update`` (and ``on_status``) are called from the
-LiveCoach's background thread; the UI marshals them to its own thread
+LiveEngine's background thread; the UI marshals them to its own thread
 (e.g. ``Clock.schedule_once``). They must return quickly. ``start``,
 ``pause``, ``resume``, ``reset_set`` and ``stop`` may be called from any
 thread.
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vision.coach import Coach, CoachUpdate, SessionSummary
+from vision.engine import Engine, EngineUpdate, SetSummary
 from vision.exercises import ExerciseSpec
 from vision.sim import SimulatedPerson, parse_sim_spec
 from vision.sources import CameraSource, Frame, SourceError, VideoFileSource
@@ -46,7 +46,7 @@ from vision.worker import PoseWorker, WorkerDied
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LiveCoach", "CoachUpdate", "SessionSummary", "make_source", "LiveStatus"]
+__all__ = ["LiveEngine", "EngineUpdate", "SetSummary", "make_source", "LiveStatus"]
 
 
 def make_source(spec: str, exercise: str = "squat", width: int = 640, height: int = 480,
@@ -78,15 +78,15 @@ class LiveStatus:
     error: str = ""
 
 
-class LiveCoach:
-    """Coach one set live (see module doc)."""
+class LiveEngine:
+    """Run the engine on one set from a live source (see module doc)."""
 
     def __init__(self, source_spec: str, exercise: ExerciseSpec, target: int,
-                 on_update: Callable[[CoachUpdate], None], mirror: bool = True,
+                 on_update: Callable[[EngineUpdate], None], mirror: bool = True,
                  model_complexity: int = 1, width: int = 640, height: int = 480,
                  worker: PoseWorker | None = None,
                  on_status: Callable[[LiveStatus], None] | None = None,
-                 on_finished: Callable[[SessionSummary], None] | None = None,
+                 on_finished: Callable[[SetSummary], None] | None = None,
                  reopen_interval_s: float = 1.0):
         self.source_spec = source_spec
         self.exercise = exercise
@@ -101,12 +101,12 @@ class LiveCoach:
         self._worker = worker
         self._own_worker = worker is None
         self._lock = threading.RLock()
-        self._coach: Coach | None = None
+        self._engine: Engine | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._paused = threading.Event()
         self._src = None
-        self._summary: SessionSummary | None = None
+        self._summary: SetSummary | None = None
         self._status = LiveStatus(source="stopped", worker="not_needed")
         self._started_at = 0.0
         self._paused_total = 0.0
@@ -129,10 +129,10 @@ class LiveCoach:
             aspect = self._src.width / max(self._src.height, 1)
         elif isinstance(self._src, SimulatedPerson):
             aspect = self._src.width / self._src.height
-        self._coach = Coach(self.exercise, aspect=aspect)
+        self._engine = Engine(self.exercise, aspect=aspect)
         self._stop.clear()
         self._started_at = time.monotonic()
-        self._thread = threading.Thread(target=self._run, name="live-coach", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="live-engine", daemon=True)
         self._thread.start()
 
     def pause(self) -> None:
@@ -149,8 +149,8 @@ class LiveCoach:
                 if self._paused_at is not None:
                     self._paused_total += time.monotonic() - self._paused_at
                 self._paused_at = None
-                if self._coach is not None:
-                    self._coach.interrupt()
+                if self._engine is not None:
+                    self._engine.interrupt()
 
     @property
     def paused(self) -> bool:
@@ -159,12 +159,12 @@ class LiveCoach:
     def reset_set(self) -> None:
         """Start a new set: the count goes back to 0 and the ready pose is needed again."""
         with self._lock:
-            if self._coach is not None:
-                self._coach.reset_set()
+            if self._engine is not None:
+                self._engine.reset_set()
             self._started_at = time.monotonic()
             self._paused_total = 0.0
 
-    def stop(self) -> SessionSummary:
+    def stop(self) -> SetSummary:
         """Stop everything and return the set's summary (safe to call more than once)."""
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
@@ -187,20 +187,18 @@ class LiveCoach:
     def current_count(self) -> int:
         """The count so far (thread-safe)."""
         with self._lock:
-            return self._coach.count if self._coach is not None else 0
+            return self._engine.count if self._engine is not None else 0
 
-    def summary_so_far(self) -> SessionSummary | None:
+    def summary_so_far(self) -> SetSummary | None:
         with self._lock:
-            return copy.deepcopy(self._coach).finish() if self._coach is not None else None
+            return copy.deepcopy(self._engine).finish() if self._engine is not None else None
 
     # -- internals ---------------------------------------------------------------------------
-    def _make_summary(self) -> SessionSummary:
-        coach = self._coach
-        if coach is None:
-            from vision.coach import Coach as _C
-
-            coach = _C(self.exercise)
-        s = coach.finish()
+    def _make_summary(self) -> SetSummary:
+        engine = self._engine
+        if engine is None:
+            engine = Engine(self.exercise)
+        s = engine.finish()
         if isinstance(self._src, CameraSource) and self._started_at:
             # a live camera: the wall-clock duration of the set, pauses excluded
             paused = self._paused_total + ((time.monotonic() - self._paused_at) if self._paused_at else 0.0)
@@ -283,8 +281,8 @@ class LiveCoach:
                     except WorkerDied as exc:
                         log.warning("pose worker lost (%s); restarting", exc)
                         with self._lock:
-                            if self._coach is not None:
-                                self._coach.interrupt()
+                            if self._engine is not None:
+                                self._engine.interrupt()
                         continue
                     lm, world, others, luma = r.landmarks, r.world, r.others, r.luma
                     self._status.dropped = self._worker.dropped + getattr(src, "dropped", 0)
@@ -296,7 +294,7 @@ class LiveCoach:
                     self._status.fps = fps_n / (now - fps_t0)
                     fps_t0, fps_n = now, 0
         except Exception as exc:  # never die silently in a background thread
-            log.exception("live coach stopped on an error")
+            log.exception("live engine stopped on an error")
             self._status.error = repr(exc)
             self._emit_status()
         finally:
@@ -312,23 +310,23 @@ class LiveCoach:
 
     def _deliver_empty(self) -> None:
         with self._lock:
-            if self._coach is None:
+            if self._engine is None:
                 return
-            u = self._coach.process(time.monotonic(), None, 128.0)
+            u = self._engine.process(time.monotonic(), None, 128.0)
         self._call(u)
 
     def _handle(self, frame: Frame, lm, world, others, luma: float) -> None:
         with self._lock:
-            coach = self._coach
-            if coach is None:
+            engine = self._engine
+            if engine is None:
                 return
             if self._paused.is_set():
-                u = CoachUpdate(t=frame.t, captured=frame.captured, frame=None, landmarks=lm,
-                                count=coach.count, good_count=coach.good_count, phase="paused",
+                u = EngineUpdate(t=frame.t, captured=frame.captured, frame=None, landmarks=lm,
+                                count=engine.count, good_count=engine.good_count, phase="paused",
                                 signal=None, progress=0.0, cue=None, framing=None,
                                 ready=False, person_visible=lm is not None)
             else:
-                u = coach.process(frame.t, lm, luma, others, captured=frame.captured, world=world)
+                u = engine.process(frame.t, lm, luma, others, captured=frame.captured, world=world)
         img = frame.image
         landmarks = u.landmarks if u.landmarks is not None else lm
         if self.mirror:
@@ -341,7 +339,7 @@ class LiveCoach:
         u.landmarks = landmarks
         self._call(u)
 
-    def _call(self, u: CoachUpdate) -> None:
+    def _call(self, u: EngineUpdate) -> None:
         try:
             self.on_update(u)
         except Exception:

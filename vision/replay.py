@@ -1,4 +1,4 @@
-"""Replay landmarks through the coach: recorded traces, or a video through the model.
+"""Replay landmarks through the engine: recorded traces, or a video through the model.
 
 Why this module exists: ``kiosk analyze``, the accuracy bench and the tests
 all need "run this clip (or this trace) and give me the summary"; they share
@@ -11,27 +11,27 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vision.coach import Coach, CoachUpdate, SessionSummary
+from vision.engine import Engine, EngineUpdate, SetSummary
 from vision.exercises import ExerciseSpec
 from vision.trace import Trace, TraceFrame
 
 
 @dataclass
 class AnalyzeResult:
-    summary: SessionSummary
+    summary: SetSummary
     trace: Trace
-    updates: list[CoachUpdate] = field(default_factory=list)
+    updates: list[EngineUpdate] = field(default_factory=list)
 
 
 def replay_trace(trace: Trace, spec: ExerciseSpec,
-                 on_update: Callable[[CoachUpdate], None] | None = None) -> SessionSummary:
-    """Run a recorded trace through a fresh coach."""
-    coach = Coach(spec, aspect=trace.width / max(trace.height, 1))
+                 on_update: Callable[[EngineUpdate], None] | None = None) -> SetSummary:
+    """Run a recorded trace through a fresh engine."""
+    engine = Engine(spec, aspect=trace.width / max(trace.height, 1))
     for f in trace.frames:
-        u = coach.process(f.t, f.landmarks, f.luma, f.others, world=f.world)
+        u = engine.process(f.t, f.landmarks, f.luma, f.others, world=f.world)
         if on_update:
             on_update(u)
-    return coach.finish()
+    return engine.finish()
 
 
 def iter_video_pose(path: str | Path, model_complexity: int = 1) -> Iterator[tuple[int, int, float, TraceFrame]]:
@@ -46,20 +46,20 @@ def iter_video_pose(path: str | Path, model_complexity: int = 1) -> Iterator[tup
 
 
 def analyze_video(path: str | Path, spec: ExerciseSpec, model_complexity: int = 1,
-                  on_update: Callable[[CoachUpdate], None] | None = None) -> AnalyzeResult:
-    """Every frame of ``path`` in order, with the video's own timestamps, through model and coach."""
-    coach: Coach | None = None
+                  on_update: Callable[[EngineUpdate], None] | None = None) -> AnalyzeResult:
+    """Every frame of ``path`` in order, with the video's own timestamps, through model and engine."""
+    engine: Engine | None = None
     frames: list[TraceFrame] = []
     w = h = 0
     fps = 0.0
     for w, h, fps_, tf in iter_video_pose(path, model_complexity):
         fps = fps_
-        if coach is None:
-            coach = Coach(spec, aspect=w / max(h, 1))
+        if engine is None:
+            engine = Engine(spec, aspect=w / max(h, 1))
         frames.append(tf)
-        u = coach.process(tf.t, tf.landmarks, tf.luma, tf.others, world=tf.world)
+        u = engine.process(tf.t, tf.landmarks, tf.luma, tf.others, world=tf.world)
         if on_update:
             on_update(u)
-    assert coach is not None  # VideoFileSource raises on a video without frames
+    assert engine is not None  # VideoFileSource raises on a video without frames
     trace = Trace(clip=Path(path).name, fps=fps, width=w, height=h, frames=frames)
-    return AnalyzeResult(coach.finish(), trace)
+    return AnalyzeResult(engine.finish(), trace)

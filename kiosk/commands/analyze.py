@@ -105,22 +105,23 @@ def run(args: argparse.Namespace) -> int:
             return 1
 
     seen = sum(1 for f in result.trace.frames if f.landmarks is not None)
-    print(f"{video.name}: {spec.title['en']} ({spec.name}), {len(result.trace.frames)} frames, "
+    print(f"{video.name}: {spec.text('title')['en']} ({spec.name}), {len(result.trace.frames)} frames, "
           f"person seen in {seen}, {s.duration_s:.1f} s")
-    if spec.kind == "hold":
+    if spec.kind.holds:
         print(f"longest hold: {s.hold_s:.1f} s ({s.count} hold(s) of at least {spec.hold.min_s:.0f} s)")
     else:
         print(f"count: {s.count} (good form: {s.good_count})")
     for r in s.reps:
         flags = ", ".join(r.flags) if r.flags else "good"
-        print(f"  {'hold' if spec.kind == 'hold' else 'rep'} {r.index}: {r.start:6.2f} s - {r.end:6.2f} s  {flags}")
+        print(f"  {'rep' if spec.kind.counts_reps else 'hold'} {r.index}: {r.start:6.2f} s - {r.end:6.2f} s  {flags}")
     if args.trace:
         print(f"trace written to {args.trace}")
     if args.json:
-        out = {"video": str(video), "exercise": spec.name, "kind": spec.kind, "count": s.count,
+        out = {"video": str(video), "exercise": spec.name, "kind": spec.kind.id,
+               "result": s.result.to_json(), "count": s.count,
                "good_count": s.good_count, "hold_s": round(s.hold_s, 2),
                "duration_s": round(s.duration_s, 2), "frames": len(result.trace.frames),
                "reps": [r.to_json() for r in s.reps], "flag_counts": s.flag_counts,
-               "tips": s.tips}
+               "tips": [t.to_json() for t in s.tips]}
         print(json.dumps(out, ensure_ascii=False))
     return 0

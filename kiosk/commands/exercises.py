@@ -24,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kiosk.commands._common import config_or_exit
+    from vision.activity import Unit
     from vision.exercises import load_exercises_with_errors
 
     extra = None
@@ -36,17 +37,18 @@ def run(args: argparse.Namespace) -> int:
     specs, errors = load_exercises_with_errors(extra)
     if args.json:
         print(json.dumps({
-            "exercises": [{"name": s.name, "title": s.title, "kind": s.kind,
+            "exercises": [{"name": s.name, "title": s.text("title"), "kind": s.kind.id,
                            "difficulty": s.difficulty, "default_target": s.default_target,
-                           "description": s.description, "source": s.source}
+                           "description": s.text("description"), "source": s.source}
                           for s in specs.values()],
             "errors": errors}, ensure_ascii=False))
     else:
         print(f"{'name':20s} {'kind':5s} {'level':5s} {'target':>6s}  title")
         for s in specs.values():
-            unit = "s" if s.kind == "hold" else "x"
-            print(f"{s.name:20s} {s.kind:5s} {s.difficulty:5d} {s.default_target:>5d}{unit}  "
-                  f"{s.title['zh_CN']} / {s.title['en']}")
+            unit = "x" if s.kind.target_unit == Unit.REPS else "s"
+            title = s.text("title")
+            print(f"{s.name:20s} {s.kind.id:5s} {s.difficulty:5d} {s.default_target:>5d}{unit}  "
+                  f"{title['zh_CN']} / {title['en']}")
         for e in errors:
             print(f"skipped: {e}", file=sys.stderr)
     return 1 if errors and not specs else 0

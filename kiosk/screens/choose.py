@@ -11,6 +11,7 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.i18n import pick
+from vision.activity import Unit
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class ChooseScreen(Screen):
 
     def _limits(self) -> tuple[int, int, int]:
         spec = self.exercises.get(self.chosen)
-        if spec is not None and spec.kind == "hold":
+        if spec is not None and spec.kind.target_unit == Unit.SECONDS:
             return HOLD_STEP, HOLD_MIN, HOLD_MAX
         return REPS_STEP, REPS_MIN, REPS_MAX
 
@@ -88,8 +89,8 @@ class ChooseScreen(Screen):
         lang = app.lang
         for spec in self.exercises.values():
             card = self._cards[spec.name]
-            card.title = pick(spec.title, lang)
-            card.line = pick(spec.description, lang)
+            card.title = pick(spec.text("title"), lang)
+            card.line = pick(spec.text("description"), lang)
             card.stars = "★" * spec.difficulty + "☆" * (3 - spec.difficulty)
         spec = self.exercises.get(self.chosen)
         if spec is None:
@@ -97,9 +98,9 @@ class ChooseScreen(Screen):
             self.chosen_description = ""
             self.target_text = ""
             return
-        self.chosen_title = pick(spec.title, lang)
-        self.chosen_description = pick(spec.description, lang)
-        unit = "seconds" if spec.kind == "hold" else "times"
+        self.chosen_title = pick(spec.text("title"), lang)
+        self.chosen_description = pick(spec.text("description"), lang)
+        unit = "seconds" if spec.kind.target_unit == Unit.SECONDS else "times"
         big = int(app.fs(6, app.u, app.large))
         self.target_text = f"[b][size={big}]{int(self.target)}[/size][/b]\n{app.t(unit, lang)}"
 

@@ -24,7 +24,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.coaching import CoachingSession
-from kiosk.i18n import pick
+from kiosk.i18n import cue_text, pick
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class CoachScreen(Screen):
     def __init__(self, make_live: Any = None, voice: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.make_live = make_live
-        """``make_live(spec, target, on_update) -> LiveCoach`` (from the vision service)."""
+        """``make_live(spec, target, on_update) -> LiveEngine`` (from the vision service)."""
         self.voice = voice
         self.spec: Any = None
         self.target = 0
@@ -186,11 +186,11 @@ class CoachScreen(Screen):
                 self._getting_ready(update, app)
         elif self.phase == "coaching":
             if update.framing is not None:
-                self._show_banner(pick(update.framing.text, app.lang), "framing")
+                self._show_banner(cue_text(update.framing, self.spec, app.lang), "framing")
                 self._say_framing(update.framing, app)
             elif self.banner_kind == "framing":
                 self.banner = ""
-            if self.spec.kind == "hold":
+            if self.spec.kind.holds:
                 self._hold_s = max(self._hold_s, float(update.hold_s))
                 self.progress = min(1.0, self._hold_s / max(1, self.target))
                 self._update_texts()
@@ -201,10 +201,10 @@ class CoachScreen(Screen):
         if self.phase != "coaching":
             return  # a repetition before "go" does not count
         if ev.cue is not None:
-            text = pick(ev.cue.text, app.lang)
+            text = cue_text(ev.cue, self.spec, app.lang)
             self._show_banner(text, "cue")
             self._say(ev.cue.key, text, app)
-        if ev.rep is not None and self.spec.kind != "hold":
+        if ev.rep is not None and self.spec.kind.counts_reps:
             self._reps.append(ev.rep)
             self._count = len(self._reps)
             self._good = sum(1 for r in self._reps if r.good)
@@ -222,7 +222,7 @@ class CoachScreen(Screen):
 
     def _getting_ready(self, update: Any, app: Any) -> None:
         if update.framing is not None:
-            self._show_banner(pick(update.framing.text, app.lang), "framing")
+            self._show_banner(cue_text(update.framing, self.spec, app.lang), "framing")
             self._say_framing(update.framing, app)
             return
         if not update.person_visible:
@@ -310,7 +310,8 @@ class CoachScreen(Screen):
         with self._lock:
             events = list(self._events)
             self._events.clear()
-        if was_coaching and self.spec.kind != "hold":
+        counts = self.spec.kind.counts_reps
+        if was_coaching and counts:
             for ev in events:
                 if ev.rep is not None and self._count < self.target:
                     self._reps.append(ev.rep)
@@ -319,12 +320,12 @@ class CoachScreen(Screen):
         log.info("coaching %s finished: %s, %d reps", self.spec.name, reason, self._count)
         record = None
         if was_coaching and self.session is not None:
-            reps = self._reps if self.spec.kind != "hold" else []
-            count = self._count if self.spec.kind != "hold" else int(self._hold_s)
-            good = self._good if self.spec.kind != "hold" else count
+            reps = self._reps if counts else []
+            count = self._count if counts else int(self._hold_s)
+            good = self._good if counts else count
             record = self.session.finish(
                 repetitions=count, good=good,
-                rep_flags=[list(r.flags) for r in reps] if self.spec.kind != "hold" else [],
+                rep_flags=[list(r.flags) for r in reps] if counts else [],
                 completed=completed)
         self.last_record = record
         if show_summary and was_coaching:
@@ -345,8 +346,8 @@ class CoachScreen(Screen):
             return
         app = App.get_running_app()
         lang = app.lang
-        self.exercise_title = pick(self.spec.title, lang)
-        if self.spec.kind == "hold":
+        self.exercise_title = pick(self.spec.text("title"), lang)
+        if self.spec.kind.holds:
             self.count_text = f"{int(self._hold_s)}[size={int(app.u * 5)}]/{self.target}s[/size]"
             self.detail_text = app.t("Hold the position", lang)
         else:
@@ -376,4 +377,4 @@ class CoachScreen(Screen):
         now = time.monotonic()
         if framing.key != key or now - when > FRAMING_REPEAT_S:
             self._last_framing = (framing.key, now)
-            self._say(framing.key, pick(framing.text, app.lang), app)
+            self._say(framing.key, cue_text(framing, self.spec, app.lang), app)

@@ -9,7 +9,7 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk.i18n import pick
+from kiosk.i18n import cue_text, pick
 
 DEFAULT_TIPS = {
     "good": {"zh_CN": "完成得很好，继续保持！", "en": "Well done, keep it up!"},
@@ -34,8 +34,8 @@ class SummaryScreen(Screen):
              hold_s: float) -> None:
         """Fill in from the engine's summary and the saved record (either may be None)."""
         self.spec, self.target = spec, target
-        count = len(reps) if spec.kind != "hold" else int(hold_s)
-        good = sum(1 for r in reps if r.good) if spec.kind != "hold" else count
+        count = len(reps) if spec.kind.counts_reps else int(hold_s)
+        good = sum(1 for r in reps if r.good) if spec.kind.counts_reps else count
         trace_t = list(getattr(summary, "trace_t", []) or [])
         trace_v = list(getattr(summary, "trace_signal", []) or [])
         tips = list(getattr(summary, "tips", []) or [])
@@ -59,13 +59,13 @@ class SummaryScreen(Screen):
         app = App.get_running_app()
         lang = app.lang
         d = self.data
-        title = pick(self.spec.title, lang)
+        title = pick(self.spec.text("title"), lang)
         self.heading = (app.t("Well done! {exercise} finished", lang, exercise=title)
                         if d["completed"] else
                         app.t("{exercise}: session ended early", lang, exercise=title))
         grid = self.ids.figures
         grid.clear_widgets()
-        hold = self.spec.kind == "hold"
+        hold = not self.spec.kind.counts_reps
         figures = [
             (f"{d['count']}" + ("s" if hold else f" / {self.target}"),
              app.t("Seconds held" if hold else "Repetitions", lang)),
@@ -81,7 +81,7 @@ class SummaryScreen(Screen):
             grid.add_widget(fig)
         t, v, marks = d["trace"]
         self.ids.chart.set_data(t, v, marks)
-        tips = [pick(tip, lang) for tip in d["tips"][:2]]
+        tips = [cue_text(tip, self.spec, lang) for tip in d["tips"][:2]]
         if not tips:
             tips = [pick(DEFAULT_TIPS["good" if d["completed"] else "partial"], lang)]
         if not d["saved"]:

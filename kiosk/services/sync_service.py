@@ -18,13 +18,13 @@ from pathlib import Path
 
 from kiosk import __version__
 from kiosk.config import Config, data_dir
+from kiosk.data_layout import DataLayout
 from kiosk.services.base import Post, StatusRow, post_inline
 from kiosk.services.store_service import StoreService
 from sync.client import SyncClient, SyncReport, SyncSettings
 
 log = logging.getLogger(__name__)
 
-TOKEN_FILE = "sync-token"
 STATE_FILE = "sync-state.json"
 PRUNE_EVERY_S = 24 * 3600
 
@@ -33,7 +33,7 @@ def resolve_token(cfg: Config, data: Path) -> str:
     """``[sync] token``, else the token file (``token_file`` or ``<data dir>/sync-token``)."""
     if cfg.sync.token:
         return cfg.sync.token
-    path = Path(cfg.sync.token_file).expanduser() if cfg.sync.token_file else data / TOKEN_FILE
+    path = Path(cfg.sync.token_file).expanduser() if cfg.sync.token_file else DataLayout(data).sync_token
     try:
         return path.read_text(encoding="utf-8").strip()
     except OSError:

@@ -4,7 +4,7 @@ Why this module exists: the app needs one Kivy-free place that knows the
 config's ``[camera]`` and ``[vision]`` sections, finds the camera (``auto`` =
 a camera if one is present, else the simulated person), keeps one pose
 worker process for all sessions (started lazily on the first session that
-needs the model, so the kiosk starts fast), and builds ``LiveCoach`` objects
+needs the model, so the kiosk starts fast), and builds ``LiveEngine`` objects
 for the coaching screen via ``make_live(spec, target, on_update)``. Its
 ``status()`` rows tell the maintainer whether the camera was found, lost and
 reopened, or simulated, and how the pose worker is doing.
@@ -126,20 +126,20 @@ class VisionService:
 
     def make_live(self, spec: Any, target: int, on_update: Callable[[Any], None],
                   source: str | None = None, **kw: Any):
-        """A ``LiveCoach`` for ``spec`` on the configured source (not started yet).
+        """A ``LiveEngine`` for ``spec`` on the configured source (not started yet).
 
-        Callbacks run on the LiveCoach's background thread; the caller marshals
+        Callbacks run on the LiveEngine's background thread; the caller marshals
         them to the UI thread. ``source`` overrides the config (tests, demos).
         """
-        from vision.live import LiveCoach
+        from vision.live import LiveEngine
 
         src = source or self.resolve_source()
         needs_model = not src.startswith("sim")
-        live = LiveCoach(src, spec, target, on_update, mirror=self.cfg.camera.mirror,
-                         model_complexity=self.cfg.vision.model_complexity,
-                         width=self.cfg.camera.width, height=self.cfg.camera.height,
-                         worker=self._shared_worker() if needs_model else None,
-                         reopen_interval_s=self.cfg.camera.reopen_interval_s, **kw)
+        live = LiveEngine(src, spec, target, on_update, mirror=self.cfg.camera.mirror,
+                          model_complexity=self.cfg.vision.model_complexity,
+                          width=self.cfg.camera.width, height=self.cfg.camera.height,
+                          worker=self._shared_worker() if needs_model else None,
+                          reopen_interval_s=self.cfg.camera.reopen_interval_s, **kw)
         with self._lock:
             self._live = live
         return live

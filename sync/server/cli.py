@@ -5,7 +5,10 @@ without reading code: start the server (``kiosk-server run``) and enrol a
 kiosk (``kiosk-server add-kiosk NAME`` prints its token once; only the hash is
 stored). ``run --dev`` is for a developer's machine and ``make run``: it
 enrols the local kiosk if needed and writes its token to
-``<kiosk data dir>/sync-token``, where the kiosk's default config finds it.
+``<kiosk data dir>/sync-token``, where the kiosk's default config finds it
+(the paths come from :class:`kiosk.data_layout.DataLayout`, the one place that
+names them). ``migrate`` brings a database's schema up to date (``run`` does
+it too at start).
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from kiosk.data_layout import DataLayout
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 SERVER_APP_NAME = "community-kiosk-server"
-KIOSK_APP_NAME = "community-kiosk"
-TOKEN_FILE = "sync-token"
 
 
 def default_db_url() -> str:
@@ -33,23 +36,13 @@ def default_db_url() -> str:
     return f"sqlite:///{Path(user_data_dir(SERVER_APP_NAME)) / 'server.db'}"
 
 
-def default_kiosk_data_dir() -> Path:
-    """Same rule as ``kiosk.config.data_dir`` for a config without ``kiosk.data_dir``."""
-    env = os.environ.get("KIOSK_DATA_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir(KIOSK_APP_NAME))
-
-
 def ensure_dev_kiosk(db_url: str, kiosk_id: str, kiosk_data_dir: Path) -> str:
-    """Make sure ``kiosk_id`` is enrolled and its token is in ``kiosk_data_dir/sync-token``."""
+    """Make sure ``kiosk_id`` is enrolled and its token is in the kiosk's token file."""
     from sync.server.db import Database
 
     db = Database(db_url)
     try:
-        path = kiosk_data_dir / TOKEN_FILE
+        path = DataLayout(kiosk_data_dir).sync_token
         if path.exists():
             token = path.read_text(encoding="utf-8").strip()
             if token and db.token_matches(kiosk_id, token):
@@ -74,12 +67,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     db_url = args.db
     if args.dev:
-        data_dir = Path(args.kiosk_data_dir) if args.kiosk_data_dir else default_kiosk_data_dir()
+        layout = DataLayout(Path(args.kiosk_data_dir)) if args.kiosk_data_dir else DataLayout.default()
         if not db_url:
-            db_url = f"sqlite:///{(data_dir / 'dev-server' / 'server.db').resolve()}"
-        ensure_dev_kiosk(db_url, args.kiosk_id, data_dir)
+            db_url = f"sqlite:///{(layout.dev_server / 'server.db').resolve()}"
+        ensure_dev_kiosk(db_url, args.kiosk_id, layout.root)
         print(
-            f"dev server: kiosk {args.kiosk_id!r} enrolled; token in {data_dir / TOKEN_FILE}",
+            f"dev server: kiosk {args.kiosk_id!r} enrolled; token in {layout.sync_token}",
             flush=True,
         )
     db_url = db_url or default_db_url()
@@ -105,24 +98,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_add_kiosk(args: argparse.Namespace) -> int:
+    from sync.records import kiosk_id_problem
     from sync.server.db import Database, KioskExistsError
 
     name = args.name
-    if not (1 <= len(name) <= 64) or not all(c.isalnum() or c in "._:-" for c in name):
-        print(
-            f"error: kiosk name {name!r} must be 1-64 letters, digits, '.', '_', ':', '-'",
-            file=sys.stderr,
-        )
+    problem = kiosk_id_problem(name)
+    if problem is not None:
+        print(f"error: {problem}; records from such a kiosk could never be stored",
+              file=sys.stderr)
+        return 2
+    community = args.community.strip()
+    if not 1 <= len(community) <= 64:
+        print("error: --community must be 1 to 64 characters", file=sys.stderr)
         return 2
     db = Database(args.db or default_db_url())
     try:
-        token = db.add_kiosk(name, rotate=args.rotate)
+        token = db.add_kiosk(name, rotate=args.rotate, community=community)
     except KioskExistsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         db.dispose()
-    print(f"kiosk {name!r} enrolled. Its token (shown once, only its hash is stored):")
+    print(f"kiosk {name!r} enrolled (community {community!r}). "
+          "Its token (shown once, only its hash is stored):")
     print(token)
     print('Put it in the kiosk\'s config as [sync] token = "..." or in <data dir>/sync-token.')
     return 0
@@ -136,9 +134,23 @@ def _cmd_list(args: argparse.Namespace) -> int:
         rows = db.list_kiosks()
     finally:
         db.dispose()
-    print(f"{'kiosk':<24} {'created':<28} last seen")
+    print(f"{'kiosk':<24} {'community':<16} {'created':<28} last seen")
     for r in rows:
-        print(f"{r['name']:<24} {r['created_at']:<28} {r['last_seen_at'] or '-'}")
+        print(
+            f"{r['name']:<24} {r['community']:<16} {r['created_at']:<28} {r['last_seen_at'] or '-'}"
+        )
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from sync.server.db import Database
+
+    db = Database(args.db or default_db_url())
+    try:
+        if db.migration is not None:
+            print(db.migration.summary())
+    finally:
+        db.dispose()
     return 0
 
 
@@ -170,11 +182,22 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--rotate", action="store_true", help="issue a new token for an existing kiosk"
     )
+    add.add_argument(
+        "--community",
+        default="default",
+        help="the community the kiosk belongs to (reports and the dashboard group by it)",
+    )
     add.set_defaults(func=_cmd_add_kiosk)
 
     ls = sub.add_parser("list-kiosks", help="list enrolled kiosks and when each was last seen")
     ls.add_argument("--db", default="", help=db_help)
     ls.set_defaults(func=_cmd_list)
+
+    mig = sub.add_parser(
+        "migrate", help="bring the database's schema up to date (run does this at start)"
+    )
+    mig.add_argument("--db", default="", help=db_help)
+    mig.set_defaults(func=_cmd_migrate)
     return p
 
 
@@ -188,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=getattr(args, "log_level", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # our own summary says what it did
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -2,12 +2,17 @@
 
 Why this module exists: ingest must be idempotent (a retried POST must never
 create a second row) and must not acknowledge a record before it is
-committed. Records are keyed by the UUID made on the kiosk; a batch is one
-transaction: look up the batch's UUIDs, insert the new ones with
+committed. Records are keyed by the sending kiosk and the UUID made on it; a
+batch is one transaction: look up the batch's UUIDs, insert the new ones with
 ``ON CONFLICT DO NOTHING`` (safe when two retries race), update the changed
-ones. SQLite needs no set-up (WAL, ``synchronous=FULL`` so an acknowledged
-record survives a power cut); a ``postgresql://`` URL uses psycopg 3.
-Kiosk tokens are stored only as SHA-256 hashes.
+ones. If the database refuses the batch because of one record's data (say a
+character PostgreSQL cannot store), the rows are written one by one and only
+the refused ones are reported, with the database's reason. SQLite needs no
+set-up (WAL, ``synchronous=FULL`` so an acknowledged record survives a power
+cut; the file is created mode 0600: it holds residents' data); a
+``postgresql://`` URL uses psycopg 3. The schema is brought up to date by
+Alembic at open (:mod:`sync.server.migrate`). Kiosk tokens are stored only as
+SHA-256 hashes.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import secrets
 import threading
 from collections.abc import Iterator, Sequence
@@ -24,13 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     Connection,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     bindparam,
     create_engine,
     event,
@@ -39,38 +39,16 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 
 from sync.api import Status
 from sync.records import Record
+from sync.server.migrate import MigrationResult, upgrade
+from sync.server.tables import DEFAULT_COMMUNITY, kiosks, records
 
 log = logging.getLogger(__name__)
 
-metadata = MetaData()
-
-kiosks = Table(
-    "kiosks",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", String(32), nullable=False),
-    Column("last_seen_at", String(32)),
-    Column("last_heartbeat", Text),
-)
-
-records = Table(
-    "records",
-    metadata,
-    Column("uuid", String(36), primary_key=True),
-    Column("kiosk_id", String(64), nullable=False, index=True),
-    Column("kind", String(32), nullable=False),
-    Column("schema_version", Integer, nullable=False),
-    Column("resident", String(128), nullable=False),
-    Column("occurred_at", String(32), nullable=False),
-    Column("payload", Text, nullable=False),
-    Column("payload_hash", String(64), nullable=False),
-    Column("received_at", String(32), nullable=False),
-    Column("updated_at", String(32), nullable=False),
-)
+__all__ = ["Database", "KioskExistsError", "hash_token", "kiosks", "normalise_url", "records"]
 
 
 class KioskExistsError(ValueError):
@@ -105,10 +83,22 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _create_private_file(url: str) -> None:
+    """Create a SQLite database file mode 0600 (SQLite gives its -wal/-shm files the same mode)."""
+    path = url.split("sqlite:///", 1)[-1].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    if os.stat(path).st_mode & 0o077:
+        log.warning("database file %s is readable by others; setting mode 0600", path)
+        os.chmod(path, 0o600)
+
+
 class Database:
     """All database access of the server."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {"future": True}
@@ -121,12 +111,14 @@ class Database:
             kwargs["pool_pre_ping"] = True
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 20
+        if self.is_sqlite:
+            _create_private_file(self.url)
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         # SQLite allows one writer; serialise writers here rather than spin on SQLITE_BUSY.
         self._write_lock = threading.Lock() if self.is_sqlite else None
-        metadata.create_all(self.engine)
+        self.migration: MigrationResult | None = upgrade(self.engine) if migrate else None
         self._insert = self._dialect_insert()
 
     def _dialect_insert(self) -> Any:
@@ -150,8 +142,13 @@ class Database:
 
     # --- kiosks -------------------------------------------------------------------
 
-    def add_kiosk(self, name: str, rotate: bool = False) -> str:
-        """Create (or with ``rotate`` re-key) a kiosk; returns the token, which is not stored."""
+    def add_kiosk(
+        self, name: str, rotate: bool = False, community: str = DEFAULT_COMMUNITY
+    ) -> str:
+        """Create (or with ``rotate`` re-key) a kiosk; returns the token, which is not stored.
+
+        ``community`` is set for a new kiosk; a rotation keeps the kiosk's community.
+        """
         token = secrets.token_urlsafe(32)
         with self._writing() as conn:
             exists = conn.execute(select(kiosks.c.name).where(kiosks.c.name == name)).first()
@@ -166,7 +163,10 @@ class Database:
             else:
                 conn.execute(
                     kiosks.insert().values(
-                        name=name, token_hash=hash_token(token), created_at=_iso()
+                        name=name,
+                        token_hash=hash_token(token),
+                        created_at=_iso(),
+                        community=community,
                     )
                 )
         return token
@@ -192,79 +192,86 @@ class Database:
     def list_kiosks(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(kiosks.c.name, kiosks.c.created_at, kiosks.c.last_seen_at)
+                select(
+                    kiosks.c.name, kiosks.c.community, kiosks.c.created_at, kiosks.c.last_seen_at
+                ).order_by(kiosks.c.name)
             ).all()
         return [dict(r._mapping) for r in rows]
 
     # --- records ------------------------------------------------------------------
 
     def upsert(self, kiosk: str, batch: Sequence[Record]) -> dict[str, Status | str]:
-        """Store a batch in one transaction; returns uuid -> status (or an error text).
+        """Store a batch of ``kiosk``'s records; returns uuid -> status, or the reason it was refused.
 
-        A uuid already stored under another kiosk is refused (an error string).
+        Every record must carry ``kiosk_id == kiosk`` (the caller checks). The
+        batch is one transaction; if the database refuses it for a record's
+        data, each record is written in its own transaction and the refused
+        ones get the database's reason instead of a status. Losing the
+        connection is not a record's fault: that still raises.
         """
         if not batch:
             return {}
-        now = _iso()
-        rows: dict[str, dict[str, Any]] = {}
-        for rec in batch:
-            payload = json.dumps(rec.to_json_dict(), sort_keys=True, separators=(",", ":"))
-            rows[rec.key] = {
-                "uuid": rec.key,
-                "kiosk_id": rec.kiosk_id,
-                "kind": rec.kind,
-                "schema_version": rec.schema_version,
-                "resident": rec.resident,
-                "occurred_at": _iso(rec.timestamp()),
-                "payload": payload,
-                "payload_hash": hashlib.sha256(payload.encode()).hexdigest(),
-                "received_at": now,
-                "updated_at": now,
-            }
+        rows = {rec.key: _row(rec, _iso()) for rec in batch}
+        try:
+            with self._writing() as conn:
+                return self._upsert_rows(conn, kiosk, list(rows.values()))
+        except (StatementError, DBAPIError) as exc:
+            if isinstance(exc, OperationalError) or getattr(exc, "connection_invalidated", False):
+                raise
+            log.warning("batch of %d refused by the database (%s); storing one by one",
+                        len(rows), _db_reason(exc))
         out: dict[str, Status | str] = {}
-        with self._writing() as conn:
-            existing: dict[str, tuple[str, str]] = {}
-            keys = list(rows)
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
-                for uid, h, k in conn.execute(
-                    select(records.c.uuid, records.c.payload_hash, records.c.kiosk_id).where(
-                        records.c.uuid.in_(chunk)
-                    )
-                ):
-                    existing[uid] = (h, k)
-            new_rows, changed = [], []
-            for uid, row in rows.items():
-                if uid not in existing:
-                    new_rows.append(row)
-                    out[uid] = "created"
-                    continue
-                h, owner = existing[uid]
-                if owner != kiosk:
-                    out[uid] = f"uuid {uid} is already stored for another kiosk"
-                elif h == row["payload_hash"]:
-                    out[uid] = "unchanged"
-                else:
-                    changed.append(row)
-                    out[uid] = "updated"
-            if new_rows:
-                stmt = self._insert(records).on_conflict_do_nothing(index_elements=["uuid"])
-                conn.execute(stmt, new_rows)
-            if changed:
-                conn.execute(
-                    update(records)
-                    .where(records.c.uuid == bindparam("b_uuid"))
-                    .values(
-                        kind=bindparam("b_kind"),
-                        schema_version=bindparam("b_schema_version"),
-                        resident=bindparam("b_resident"),
-                        occurred_at=bindparam("b_occurred_at"),
-                        payload=bindparam("b_payload"),
-                        payload_hash=bindparam("b_payload_hash"),
-                        updated_at=bindparam("b_updated_at"),
-                    ),
-                    [{f"b_{k}": v for k, v in r.items()} for r in changed],
+        for uid, row in rows.items():
+            try:
+                with self._writing() as conn:
+                    out.update(self._upsert_rows(conn, kiosk, [row]))
+            except (StatementError, DBAPIError) as exc:
+                if isinstance(exc, OperationalError) or getattr(exc, "connection_invalidated", False):
+                    raise
+                out[uid] = f"the database cannot store this record: {_db_reason(exc)}"
+        return out
+
+    def _upsert_rows(
+        self, conn: Connection, kiosk: str, rows: list[dict[str, Any]]
+    ) -> dict[str, Status | str]:
+        out: dict[str, Status | str] = {}
+        existing: dict[str, str] = {}
+        keys = [r["uuid"] for r in rows]
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            for uid, h in conn.execute(
+                select(records.c.uuid, records.c.payload_hash).where(
+                    records.c.kiosk_id == kiosk, records.c.uuid.in_(chunk)
                 )
+            ):
+                existing[uid] = h
+        new_rows, changed = [], []
+        for row in rows:
+            uid = row["uuid"]
+            if uid not in existing:
+                new_rows.append(row)
+                out[uid] = "created"
+            elif existing[uid] == row["payload_hash"]:
+                out[uid] = "unchanged"
+            else:
+                changed.append(row)
+                out[uid] = "updated"
+        if new_rows:
+            stmt = self._insert(records).on_conflict_do_nothing(
+                index_elements=["kiosk_id", "uuid"]
+            )
+            conn.execute(stmt, new_rows)
+        if changed:
+            fields = [c for c in changed[0] if c not in ("kiosk_id", "uuid", "received_at")]
+            conn.execute(
+                update(records)
+                .where(
+                    records.c.kiosk_id == bindparam("b_kiosk_id"),
+                    records.c.uuid == bindparam("b_uuid"),
+                )
+                .values({f: bindparam(f"b_{f}") for f in fields}),
+                [{f"b_{k}": v for k, v in r.items() if k != "received_at"} for r in changed],
+            )
         return out
 
     def count_records(self, kiosk: str | None = None) -> int:
@@ -281,11 +288,41 @@ class Database:
         with self.engine.connect() as conn:
             return [r[0] for r in conn.execute(q)]
 
-    def payload(self, uuid: str) -> dict[str, Any] | None:
+    def payload(self, uuid: str, kiosk: str | None = None) -> dict[str, Any] | None:
+        q = select(records.c.payload).where(records.c.uuid == uuid)
+        if kiosk is not None:
+            q = q.where(records.c.kiosk_id == kiosk)
         with self.engine.connect() as conn:
-            row = conn.execute(select(records.c.payload).where(records.c.uuid == uuid)).first()
+            row = conn.execute(q).first()
         return None if row is None else json.loads(row[0])
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(select(1))
+
+
+def _row(rec: Record, now: str) -> dict[str, Any]:
+    payload = json.dumps(rec.to_json_dict(), sort_keys=True, separators=(",", ":"))
+    value, unit = rec.measure()
+    return {
+        "kiosk_id": rec.kiosk_id,
+        "uuid": rec.key,
+        "kind": rec.kind,
+        "schema_version": rec.schema_version,
+        "resident": rec.resident,
+        "occurred_at": _iso(rec.timestamp()),
+        "local_day": rec.local_day(),
+        "value": value,
+        "unit": unit,
+        "payload": payload,
+        "payload_hash": hashlib.sha256(payload.encode()).hexdigest(),
+        "received_at": now,
+        "updated_at": now,
+    }
+
+
+def _db_reason(exc: StatementError | DBAPIError) -> str:
+    """The database's own words (first line), without the SQL and parameters."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return (text[0] if text else type(orig).__name__)[:300]

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import requests
 
-from sync.server.cli import DEFAULT_PORT, TOKEN_FILE
+from kiosk.data_layout import DataLayout
+from sync.server.cli import DEFAULT_PORT
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +53,12 @@ def start_local_server(
     """Start (or reuse) a dev server on 127.0.0.1:``port`` for the kiosk whose data is in ``data_dir``."""
     data_dir = Path(data_dir)
     url = f"http://127.0.0.1:{port}"
-    token_path = data_dir / TOKEN_FILE
+    token_path = DataLayout(data_dir).sync_token
     if _healthy(url) and token_path.exists():
         log.info("a local server already answers on %s; reusing it", url)
         return LocalServer(url, token_path.read_text().strip(), lambda: None)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_file or data_dir / "dev-server.log"
+    log_path = log_file or DataLayout(data_dir).logs / "dev-server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     out = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed in stop()
     cmd = [
         sys.executable,

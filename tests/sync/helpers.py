@@ -190,3 +190,31 @@ def process_server(db_url: str, log: Path | None = None) -> Iterator[ProcessServ
         yield s
     finally:
         s.stop()
+
+
+def v2_session_dict(i: int, kiosk: str = "k1", hold: bool = False) -> dict[str, object]:
+    """An exercise session exactly as the version-2 software stored and sent it.
+
+    Version 2 had no activity, value or unit; the target was ``{kind, value}``
+    and a hold's seconds were stored in ``repetitions``.
+    """
+    end = datetime(2026, 10, 1, 8, 0, tzinfo=UTC) + timedelta(minutes=i)
+    reps = 25 if hold else i % 12
+    return {
+        "schema_version": 2,
+        "uuid": str(uuid.UUID(int=0x5EED_0000_0000_4000_8000_000000000000 + i)),
+        "kiosk_id": kiosk,
+        "resident": f"r-{i:04x}" if i % 2 else "guest",
+        "kind": "exercise_session",
+        "exercise": "single_leg_stand" if hold else "squat",
+        "target": {"kind": "seconds", "value": 30} if hold else {"kind": "repetitions", "value": 10},
+        "repetitions": reps,
+        "good_repetitions": 0 if hold else reps // 2,
+        "rep_flags": [] if hold else [["shallow"] if j % 2 else [] for j in range(reps)],
+        "duration_s": 31.5 if hold else 40.0,
+        "heart_rate": {"avg_bpm": 92.0, "max_bpm": 118.0} if i % 3 == 0 else None,
+        "started_at": (end - timedelta(seconds=40)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ended_at": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "utc_offset_min": 480,
+        "completed": True,
+    }

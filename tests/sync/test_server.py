@@ -89,11 +89,16 @@ def test_a_kiosk_can_only_write_its_own_records(live_server: LiveServer) -> None
     assert r.status_code == 403
     assert r.json()["results"][0]["errors"][0]["field"] == "kiosk_id"
     assert post(live_server, wire([theirs]), kiosk="k2").status_code == 200
-    # the same uuid claimed by another kiosk is refused, not overwritten
-    stolen = theirs.model_copy(update={"kiosk_id": "k1"})
-    r = post(live_server, wire([stolen]), kiosk="k1")
-    assert r.status_code == 422 and r.json()["results"][0]["status"] == "rejected"
-    assert live_server.db.payload(theirs.key)["kiosk_id"] == "k2"
+    # The same uuid sent by another kiosk is that kiosk's own record: k2's is untouched and
+    # k1's answer is exactly the one for a uuid nobody used (nothing tells k1 it exists).
+    stolen = theirs.model_copy(update={"kiosk_id": "k1", "completed": not theirs.completed})
+    fresh = session(2, kiosk="k1")
+    r = post(live_server, wire([stolen, fresh]), kiosk="k1")
+    assert r.status_code == 200
+    assert [x["status"] for x in r.json()["results"]] == ["created", "created"]
+    assert live_server.db.payload(theirs.key, kiosk="k2") == theirs.to_json_dict()
+    assert live_server.db.payload(theirs.key, kiosk="k1") == stolen.to_json_dict()
+    assert live_server.db.count_records("k2") == 1
 
 
 def test_every_write_endpoint_needs_a_valid_token(live_server: LiveServer) -> None:
@@ -185,10 +190,14 @@ def test_add_kiosk_prints_a_token_once_and_stores_only_its_hash(db_url: str) -> 
         db.dispose()
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     assert again.returncode == 1 and "already exists" in again.stderr
-    bad = subprocess.run(
-        cmd[:4] + ["bad name!", "--db", db_url], capture_output=True, text=True, cwd=REPO
-    )
-    assert bad.returncode == 2 and "must be" in bad.stderr
+    for name in ("bad name!", "ｋｉｏｓｋ", "社区1号", "_x", "k" * 65, ""):
+        bad = subprocess.run(
+            cmd[:4] + [name, "--db", db_url], capture_output=True, text=True, cwd=REPO
+        )
+        assert bad.returncode == 2, (name, bad.stderr)
+        assert bad.stderr.startswith("error: kiosk id"), bad.stderr
+        assert "Traceback" not in bad.stderr
+    assert [k["name"] for k in Database(db_url).list_kiosks()] == ["hall-3"]
 
 
 def test_dev_server_enrols_the_local_kiosk(tmp_path: Path) -> None:
@@ -212,3 +221,38 @@ def test_dev_server_enrols_the_local_kiosk(tmp_path: Path) -> None:
         assert srv2.token == srv.token
     finally:
         srv2.stop()
+
+
+def test_version_2_records_from_an_old_kiosk_are_stored_as_version_3(
+    live_server: LiveServer,
+) -> None:
+    from sqlalchemy import select
+
+    from sync.server.tables import records
+    from tests.sync.helpers import v2_session_dict
+
+    old = [v2_session_dict(i, hold=i % 2 == 0) for i in range(1, 5)]
+    r = post(live_server, {"records": old}, gz=True)
+    assert r.status_code == 200, r.text
+    with live_server.db.engine.connect() as conn:
+        rows = {
+            row.uuid: row
+            for row in conn.execute(
+                select(records.c.uuid, records.c.schema_version, records.c.value,
+                       records.c.unit, records.c.local_day, records.c.payload)
+            )
+        }
+    assert len(rows) == 4
+    for d in old:
+        row = rows[str(d["uuid"])]
+        hold = d["target"] == {"kind": "seconds", "value": 30}
+        assert row.schema_version == 3
+        assert (row.value, row.unit) == ((25.0, "s") if hold else (float(d["repetitions"]), "reps"))
+        assert str(row.local_day) == "2026-10-01"
+        payload = json.loads(row.payload)
+        assert payload["activity"] == ("hold" if hold else "reps")
+    # the kiosk, once upgraded, re-sends the same records at v3: recognised, not duplicated
+    from sync.records import parse_record
+
+    again = post(live_server, {"records": [parse_record(d).to_json_dict() for d in old]})
+    assert {x["status"] for x in again.json()["results"]} == {"unchanged"}

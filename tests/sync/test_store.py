@@ -235,3 +235,55 @@ def test_retention_prunes_only_old_synced_files(tmp_path: Path) -> None:
         assert s.get(old[0].key) is None and s.get(old[15].key) is not None
     with Store(tmp_path, segment_size=10, retention_days=30) as s:
         assert s.count() == 15
+
+
+def test_version_2_store_is_migrated_and_syncs(tmp_path: Path) -> None:
+    """Segment files written by the version-2 software open, migrate to v3 and sync."""
+    from sync.client import SyncClient, SyncSettings
+    from sync.server.app import create_app
+    from sync.server.db import Database
+    from tests.sync.helpers import start_thread_server, v2_session_dict
+
+    seg = tmp_path / "kiosk" / "segments"
+    seg.mkdir(parents=True)
+    v2 = [v2_session_dict(i, hold=i == 2) for i in range(1, 5)]
+    docs = {
+        str(n): {
+            "uuid": d["uuid"],
+            "kind": "exercise_session",
+            "ts": str(d["ended_at"]).replace("Z", ".000000Z"),
+            "saved_at": "2026-10-01T09:00:00.000000Z",
+            "synced": n == 4,  # the last one was already sent by the old software
+            "rejected": None,
+            "data": d,
+        }
+        for n, d in enumerate(v2, start=1)
+    }
+    (seg / "seg-2026-10-000001.json").write_text(
+        json.dumps({"records": docs, "_meta": {"1": {"format": 1}}})
+    )
+    db = Database(f"sqlite:///{tmp_path / 'server.db'}")
+    srv = start_thread_server(create_app(db))
+    try:
+        with Store(tmp_path / "kiosk", retention_days=None) as s:
+            assert s.warnings() == [] and s.count() == 4 and s.waiting() == 3
+            hold = s.get(str(v2[1]["uuid"]))
+            assert isinstance(hold, ExerciseSession)
+            assert (hold.activity, hold.value, hold.unit, hold.repetitions) == ("hold", 25, "s", 0)
+            assert hold.target is not None and (hold.target.value, hold.target.unit) == (30, "s")
+            reps = s.get(str(v2[0]["uuid"]))
+            assert isinstance(reps, ExerciseSession)
+            assert (reps.activity, reps.value, reps.unit, reps.repetitions) == ("reps", 1, "reps", 1)
+            settings = SyncSettings(server_url=srv.url, token=db.add_kiosk("k1"), kiosk_id="k1")
+            client = SyncClient(s, settings)
+            report = client.sync_once()
+            client.close()
+            assert report.ok and report.created == 3 and s.waiting() == 0
+        on_disk = json.loads((seg / "seg-2026-10-000001.json").read_text())
+        assert {d["data"]["schema_version"] for d in on_disk["records"].values()} == {SCHEMA_VERSION}
+        assert on_disk["records"]["4"]["synced"] is True  # sync state kept through the migration
+        stored = db.payload(str(v2[1]["uuid"]), kiosk="k1")
+        assert stored is not None and stored["activity"] == "hold" and stored["value"] == 25
+    finally:
+        srv.stop()
+        db.dispose()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from vision.activity import HOLD, KINDS, REPS
 from vision.exercises import (
     ExerciseError,
     load_exercises,
@@ -22,17 +23,18 @@ def test_builtin_exercises_load_with_required_fields():
     assert errors == []
     assert set(specs) == BUILTIN
     for s in specs.values():
-        assert set(s.title) == {"zh_CN", "en"} and all(s.title.values())
-        assert set(s.description) == {"zh_CN", "en"}
+        assert set(s.text("title")) == {"zh_CN", "en"} and all(s.text("title").values())
+        assert set(s.text("description")) == {"zh_CN", "en"}
         assert 1 <= s.difficulty <= 3
-        assert s.kind in ("reps", "hold")
+        assert s.kind in KINDS.values()
         assert s.default_target >= 1
         assert s.signal.min_rep_s > 0
         assert s.ready.conditions, f"{s.name} needs a ready pose"
         for rule in s.form:
-            assert set(rule.cue) == {"zh_CN", "en"}
+            assert set(s.text(rule.cue_key)) == {"zh_CN", "en"}
+        assert set(s.text("tip.good")) == {"zh_CN", "en"}
         assert s.naive is not None
-    assert specs["single_leg_stance"].kind == "hold"
+    assert specs["single_leg_stance"].kind is HOLD and specs["squat"].kind is REPS
     assert specs["squat"].signal.direction == "down"
     # hysteresis: the peak threshold lies beyond the rest threshold
     for s in specs.values():
@@ -84,3 +86,23 @@ def test_parse_rejects_unknown_keys():
     data["colour"] = "red"
     with pytest.raises(ExerciseError, match="colour"):
         parse_exercise(data)
+
+
+def test_kind_is_checked_against_the_activity_kinds(tmp_path):
+    _write(tmp_path, "badkind.toml", GOOD.read_text().replace('kind = "reps"', 'kind = "laps"')
+           .replace('name = "squat"', 'name = "squat4"'))
+    _write(tmp_path, "intime.toml", GOOD.read_text().replace('kind = "reps"', 'kind = "reps_in_time"')
+           .replace('name = "squat"', 'name = "squat_30s"'))
+    specs, errors = load_exercises_with_errors(tmp_path)
+    assert len(errors) == 1 and "badkind.toml" in errors[0] and "laps" in errors[0]
+    assert "reps_in_time" in errors[0]  # the message lists the known kinds
+    assert specs["squat_30s"].kind.time_limited and specs["squat_30s"].kind.counts_reps
+
+
+def test_texts_have_one_lookup_and_a_missing_key_is_named(specs):
+    squat = specs["squat"]
+    assert squat.text("title") == {"zh_CN": "深蹲", "en": "Squat"}
+    assert squat.text("cue.squat_depth")["en"] == "Go a little lower"
+    assert squat.text("tip.good")["zh_CN"]
+    with pytest.raises(KeyError, match="squat.*cue.nothing"):
+        squat.text("cue.nothing")

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from vision.coach import CUE_REPEAT_S, Coach
+from vision.engine import CUE_REPEAT_S, Engine
 from vision.sim import SimulatedPerson
 
 ASPECT = 640 / 480
@@ -25,7 +25,7 @@ def _frames(sp: SimulatedPerson):
 
 
 def _run(spec, frames, others=None, luma=128.0):
-    c = Coach(spec, aspect=ASPECT)
+    c = Engine(spec, aspect=ASPECT)
     ups = []
     for t, lm, w in frames:
         ups.append(c.process(t, lm, luma, others(t) if others else None, world=w))
@@ -38,7 +38,7 @@ def test_clean_sets_count_exactly_for_every_exercise(specs):
         c, _ = _run(spec, _frames(sp))
         s = c.finish()
         assert s.count == 6, (name, s.count)
-        if spec.kind == "hold":
+        if spec.kind.holds:
             assert abs(s.hold_s - 0.8 * sp.period_s) < 0.6
 
 
@@ -172,7 +172,7 @@ def test_counts_are_not_carried_over_between_sets(specs):
     spec = specs["squat"]
     sp = SimulatedPerson("squat", reps=3, period_s=2.0, noise=0.002, seed=13)
     frames = _frames(sp)
-    c = Coach(spec, aspect=ASPECT)
+    c = Engine(spec, aspect=ASPECT)
     for t, lm, w in frames:
         c.process(t, lm, 128.0, None, world=w)
     assert c.finish().count == 3
@@ -199,34 +199,35 @@ def test_cues_are_throttled_and_flags_recorded(specs):
     assert s.count == 8
     assert s.good_count == 0 and s.flag_counts.get("squat_depth") == 8
     cues = [(u.t, u.cue) for u in ups if u.cue is not None]
-    assert cues and all(cue.key == "squat_depth" and cue.text["zh_CN"] for _, cue in cues)
+    assert cues and all(cue.key == "squat_depth" and spec.text(cue.text_key)["zh_CN"]
+                        for _, cue in cues)
     times = [t for t, _ in cues]
     assert all(b - a >= CUE_REPEAT_S for a, b in zip(times, times[1:], strict=False))
     assert len(cues) < s.count
-    assert any("zh_CN" in tip and "低" in tip["zh_CN"] for tip in s.tips)
+    assert any(tip.text_key and "低" in spec.text(tip.text_key)["zh_CN"] for tip in s.tips)
 
 
 def test_framing_guidance(specs):
     spec = specs["squat"]
     sp = SimulatedPerson("squat", reps=1, period_s=2.0, noise=0.0)
     lm, w = sp.landmarks_at(0.0)
-    c = Coach(spec, aspect=ASPECT)
+    c = Engine(spec, aspect=ASPECT)
     assert c.process(0.0, None, 128.0).framing.key == "no_person"
     assert c.process(0.1, lm, 20.0, world=w).framing.key == "too_dark"
-    c = Coach(spec, aspect=ASPECT)
+    c = Engine(spec, aspect=ASPECT)
     left = lm.copy()
     left[:, 0] -= 0.35  # standing at the left edge of the picture = the person's right
     assert c.process(0.0, left, 128.0, world=w).framing.key == "move_left"
-    c = Coach(spec, aspect=ASPECT)
+    c = Engine(spec, aspect=ASPECT)
     right = lm.copy()
     right[:, 0] += 0.35
     assert c.process(0.0, right, 128.0, world=w).framing.key == "move_right"
-    c = Coach(spec, aspect=ASPECT)
+    c = Engine(spec, aspect=ASPECT)
     big = lm.copy()
     big[:, 1] = (big[:, 1] - 0.5) * 1.6 + 0.5  # too close: feet and head out of the picture
     big[:, 3] = np.where((big[:, 1] < 0) | (big[:, 1] > 1), 0.05, 0.98)
     assert c.process(0.0, big, 128.0, world=w).framing.key in ("step_back", "whole_body")
-    c = Coach(spec, aspect=ASPECT)
+    c = Engine(spec, aspect=ASPECT)
     assert c.process(0.0, lm, 128.0, world=w).framing.key == "hold_still"
 
 
@@ -238,4 +239,6 @@ def test_summary_has_chart_trace_and_markers(specs):
     d = s.to_json()
     assert d["count"] == 4 and len(d["trace"]["reps"]) == 4
     assert 9 <= len(s.trace_t) / s.duration_s <= 11  # about 10 points per second
-    assert s.tips and set(s.tips[0]) == {"zh_CN", "en"}
+    assert s.tips and set(spec.text(s.tips[0].text_key)) == {"zh_CN", "en"}
+    assert d["kind"] == "reps" and d["result"] == {"value": 4.0, "unit": "reps"}
+    assert s.result.value == 4 and s.result.unit == "reps"

@@ -1,4 +1,4 @@
-"""LiveCoach with the simulated person, the vision service, and the CLI's error paths."""
+"""LiveEngine with the simulated person, the vision service, and the CLI's error paths."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.cli import main
-from vision.live import LiveCoach, make_source
+from vision.live import LiveEngine, make_source
 from vision.sim import SimulatedPerson
 from vision.sources import SourceError
 
@@ -26,7 +26,7 @@ def _collect():
 
 def test_live_sim_counts_off_the_calling_thread(specs):
     ups, names, cb = _collect()
-    live = LiveCoach("sim:squat?reps=4&period=1.5&realtime=0&seed=2", specs["squat"], 4, cb)
+    live = LiveEngine("sim:squat?reps=4&period=1.5&realtime=0&seed=2", specs["squat"], 4, cb)
     live.start()
     assert live.ended.wait(30)
     s = live.stop()
@@ -39,10 +39,10 @@ def test_live_sim_counts_off_the_calling_thread(specs):
 
 def test_live_frames_and_landmarks_are_mirrored_together(specs):
     ups, _, cb = _collect()
-    live = LiveCoach("sim:lateral_raise?reps=1&period=1&realtime=0&noise=0", specs["lateral_raise"], 1,
+    live = LiveEngine("sim:lateral_raise?reps=1&period=1&realtime=0&noise=0", specs["lateral_raise"], 1,
                      cb, mirror=True)
     live.start()
-    live.ended.wait(30)
+    assert live.ended.wait(30)
     live.stop()
     sp = SimulatedPerson("lateral_raise", reps=1, period_s=1, noise=0, realtime=False)
     lm, _ = sp.landmarks_at(ups[0].t)
@@ -68,10 +68,10 @@ def test_live_pause_resume_and_reset_set(specs):
             if state["n"] >= 60:
                 live.resume()
 
-    live = LiveCoach("sim:squat?reps=5&period=2&realtime=0&seed=3", specs["squat"], 5, on_update)
+    live = LiveEngine("sim:squat?reps=5&period=2&realtime=0&seed=3", specs["squat"], 5, on_update)
     live_box["live"] = live
     live.start()
-    live.ended.wait(30)
+    assert live.ended.wait(30)
     s = live.stop()
     paused = [u for u in ups if u.phase == "paused"]
     assert len(paused) >= 59 and all(u.count == 2 for u in paused)
@@ -86,10 +86,10 @@ def test_live_pause_resume_and_reset_set(specs):
             state["reset"] = True
             box["live"].reset_set()
 
-    live2 = LiveCoach("sim:squat?reps=5&period=2&realtime=0&seed=4", specs["squat"], 5, on_update2)
+    live2 = LiveEngine("sim:squat?reps=5&period=2&realtime=0&seed=4", specs["squat"], 5, on_update2)
     box["live"] = live2
     live2.start()
-    live2.ended.wait(30)
+    assert live2.ended.wait(30)
     s2 = live2.stop()
     assert s2.count == 3 and [r.index for r in s2.reps] == [1, 2, 3]
 
@@ -118,7 +118,7 @@ def test_vision_service_status_and_make_live(monkeypatch, specs):
     ups = []
     live = svc.make_live(specs["squat"], 3, ups.append, source="sim:squat?reps=2&period=1.5&realtime=0")
     live.start()
-    live.ended.wait(20)
+    assert live.ended.wait(20)
     assert live.stop().count == 2
     svc.stop()
 

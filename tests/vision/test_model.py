@@ -112,7 +112,7 @@ def test_worker_process_latest_frame_wins_and_restarts_after_a_crash(media_dir):
 
 
 def test_live_coach_on_a_video_matches_analyze(media_dir, specs):
-    from vision.live import LiveCoach
+    from vision.live import LiveEngine
     from vision.replay import analyze_video
 
     clip = media_dir / "squat_kaiakol_barbell_front_single.mp4"
@@ -124,7 +124,7 @@ def test_live_coach_on_a_video_matches_analyze(media_dir, specs):
         threads.add(threading.current_thread().name)
         updates.append(u)
 
-    live = LiveCoach(str(clip), specs["squat"], 5, on_update, mirror=True)
+    live = LiveEngine(str(clip), specs["squat"], 5, on_update, mirror=True)
     live.start()
     assert live.ended.wait(60)
     s = live.stop()
@@ -155,7 +155,7 @@ def test_kiosk_analyze_json_last_line(media_dir, tmp_path):
 
 
 def test_live_coach_survives_a_worker_crash(media_dir, specs):
-    from vision.live import LiveCoach
+    from vision.live import LiveEngine
 
     clip = media_dir / "squat_randysamuel_front_a_trim.mp4"
     box = {"n": 0, "killed": False}
@@ -166,7 +166,7 @@ def test_live_coach_survives_a_worker_crash(media_dir, specs):
             box["killed"] = True
             box["live"]._worker.kill_for_test()
 
-    live = LiveCoach(str(clip), specs["squat"], 3, on_update)
+    live = LiveEngine(str(clip), specs["squat"], 3, on_update)
     box["live"] = live
     live.start()
     assert live.ended.wait(90)

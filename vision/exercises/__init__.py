@@ -4,8 +4,10 @@ Why this module exists: a maintainer (or a content bundle) adds or adjusts an
 exercise without a code change. Each file names the signal to count on (a
 metric from ``vision.metrics`` and a side), its thresholds with hysteresis,
 the minimum duration of a repetition, the ready pose that starts counting,
-the form rules with cue texts in Chinese and English, and the naive baseline
-used by the accuracy bench. A bad file is reported by name and skipped;
+the form rules, and the naive baseline used by the accuracy bench. The
+exercise's own texts (title, description, form cues, summary tips, in Chinese
+and English) live in the file too, and are looked up through one function,
+``ExerciseSpec.text(key)``; the engine itself only ever returns keys. A bad file is reported by name and skipped;
 ``load_exercises`` returns the good ones and keeps the errors in
 ``last_errors`` (or use ``load_exercises_with_errors``).
 
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from vision.activity import KINDS, ActivityKind
 from vision.metrics import GROUPS, METRICS, SIDES
 
 log = logging.getLogger(__name__)
@@ -100,7 +103,11 @@ class FormRule:
     min: float | None
     max: float | None
     view: Literal["any", "front", "side"]
-    cue: dict[str, str]
+
+    @property
+    def cue_key(self) -> str:
+        """The text key of this rule's cue (``spec.text(rule.cue_key)``)."""
+        return f"cue.{self.key}"
 
     def violated(self, value: float) -> bool:
         if value != value:
@@ -125,13 +132,16 @@ class HoldSpec:
     grace_s: float = 0.4
 
 
+Texts = dict[str, str]
+"""One text in every language: ``{"zh_CN": ..., "en": ...}``."""
+
+
 @dataclass(frozen=True)
 class ExerciseSpec:
     name: str
-    title: dict[str, str]
-    description: dict[str, str]
     difficulty: int
-    kind: Literal["reps", "hold"]
+    kind: ActivityKind
+    """How the exercise is measured (``vision.activity``): reps, hold, ..."""
     default_target: int
     signal: SignalSpec
     ready: ReadySpec
@@ -140,11 +150,25 @@ class ExerciseSpec:
     form: tuple[FormRule, ...] = ()
     naive: NaiveSpec | None = None
     hold: HoldSpec | None = None
-    tips: dict[str, dict[str, str]] = field(default_factory=dict)
-    """Summary tips per form-flag key (plus ``good`` for a clean set)."""
+    texts: dict[str, Texts] = field(default_factory=dict)
+    """Every text of the exercise by key: ``title``, ``description``, ``cue.<rule key>``,
+    ``tip.<flag key>`` (and ``tip.good`` for a clean set). Use ``text(key)``."""
     sim: dict[str, float] = field(default_factory=dict)
     """Hints for the simulated person (e.g. default period)."""
     source: str = "<builtin>"
+
+    def text(self, key: str) -> Texts:
+        """The exercise's text called ``key`` in every language (a copy).
+
+        Raises ``KeyError`` naming the exercise and the key when there is no such text.
+        """
+        try:
+            return dict(self.texts[key])
+        except KeyError:
+            raise KeyError(f"exercise {self.name!r} has no text {key!r}") from None
+
+    def has_text(self, key: str) -> bool:
+        return key in self.texts
 
     def required_landmarks(self) -> list[int]:
         out: list[int] = []
@@ -205,9 +229,10 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
     name = data.get("name")
     if not isinstance(name, str) or not name.isidentifier():
         raise ExerciseError(f"name: must be a short identifier (got {name!r})")
-    kind = data.get("kind", "reps")
-    if kind not in ("reps", "hold"):
-        raise ExerciseError(f"kind: must be 'reps' or 'hold' (got {kind!r})")
+    kind_id = data.get("kind", "reps")
+    if not isinstance(kind_id, str) or kind_id not in KINDS:
+        raise ExerciseError(f"kind: must be one of {', '.join(KINDS)} (got {kind_id!r})")
+    kind = KINDS[kind_id]
     difficulty = data.get("difficulty")
     if not isinstance(difficulty, int) or isinstance(difficulty, bool) or not 1 <= difficulty <= 3:
         raise ExerciseError(f"difficulty: must be 1, 2 or 3 (got {difficulty!r})")
@@ -264,6 +289,8 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
     if not isinstance(req, list) or not req or any(g not in GROUPS for g in req):
         raise ExerciseError(f"required: a list of landmark groups from {sorted(GROUPS)} (got {req!r})")
 
+    texts: dict[str, Texts] = {"title": _texts(data.get("title"), "title"),
+                               "description": _texts(data.get("description"), "description")}
     rules = []
     for i, f in enumerate(data.get("form", [])):
         w = f"form[{i}]"
@@ -283,7 +310,8 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
         lo, hi = _num(f, "min", w), _num(f, "max", w)
         if lo is None and hi is None:
             raise ExerciseError(f"{w}: needs min or max")
-        rules.append(FormRule(key, fm, fs, agg, lo, hi, view, _texts(f.get("cue"), f"{w}.cue")))
+        rules.append(FormRule(key, fm, fs, agg, lo, hi, view))
+        texts[f"cue.{key}"] = _texts(f.get("cue"), f"{w}.cue")
 
     naive = None
     if "naive" in data:
@@ -293,22 +321,22 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
         naive = NaiveSpec(nm, ns, _num(n, "down", "naive", required=True), _num(n, "up", "naive", required=True))
 
     hold = None
-    if kind == "hold":
+    if kind.holds:
         h = data.get("hold", {})
         _check_keys(h, {"min_s", "grace_s"}, "hold")
         hold = HoldSpec(_num(h, "min_s", "hold", 1.0), _num(h, "grace_s", "hold", 0.4))
 
-    tips = {}
-    for k, v in (data.get("tips") or {}).items():
-        tips[k] = _texts(v, f"tips.{k}")
+    tips = data.get("tips") or {}
+    if not isinstance(tips, dict):
+        raise ExerciseError("tips: must be a table of texts")
+    for k, v in tips.items():
+        texts[f"tip.{k}"] = _texts(v, f"tips.{k}")
     sim = data.get("sim", {})
     if not isinstance(sim, dict):
         raise ExerciseError("sim: must be a table")
 
     return ExerciseSpec(
         name=name,
-        title=_texts(data.get("title"), "title"),
-        description=_texts(data.get("description"), "description"),
         difficulty=difficulty,
         kind=kind,
         default_target=target,
@@ -319,7 +347,7 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
         form=tuple(rules),
         naive=naive,
         hold=hold,
-        tips=tips,
+        texts=texts,
         sim={k: float(v) for k, v in sim.items() if isinstance(v, int | float)},
         source=source,
     )

@@ -1,10 +1,17 @@
-"""The coach: landmarks in, count, form flags, cues and framing guidance out.
+"""The engine: landmarks in; count, form flags, cue keys and framing keys out.
 
 Why this module exists: this is the one code path that turns a stream of
-``(time, landmarks)`` into coaching, used identically by the live facade
-(``vision.live``), ``kiosk analyze``, the benches and the tests (which replay
-recorded traces). It has no threads, no model and no clock of its own: time
-comes with each frame, so the same input always gives the same output.
+``(time, landmarks)`` into measurements and coaching decisions, used
+identically by the live facade (``vision.live``), ``kiosk analyze``, the
+benches and the tests (which replay recorded traces). It has no threads, no
+model and no clock of its own: time comes with each frame, so the same input
+always gives the same output.
+
+It returns keys, never texts: a framing hint carries a stable key (the name of
+its voice clip) and the English msgid of the kiosk's gettext catalogues; a form
+cue or a summary tip carries the key of the exercise's own texts
+(``ExerciseSpec.text(key)``). How a set's result is measured (repetitions,
+seconds held, ...) is the exercise's ``ActivityKind``'s business.
 
 Per frame: track-jump check on the raw landmarks, One Euro filtering with
 visibility gating, the exercise's metrics, validity (the landmarks the
@@ -37,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from vision.activity import ActivityKind, Progress, Quantity
 from vision.exercises import ExerciseSpec, FormRule
 from vision.filters import LandmarkFilter
 from vision.metrics import (
@@ -73,28 +81,44 @@ FINISH_RETURN = 2 / 3
 DARK_LUMA = 45.0
 """Mean frame brightness (0..255) under which the picture is too dark."""
 
-FRAMING_TEXTS: dict[str, dict[str, str]] = {
-    "no_person": {"zh_CN": "请站到屏幕前方", "en": "Please stand in front of the screen"},
-    "too_dark": {"zh_CN": "光线太暗，请打开灯", "en": "It is too dark, please turn on a light"},
-    "one_person": {"zh_CN": "请只留一个人在画面中", "en": "Only one person, please"},
-    "whole_body": {"zh_CN": "请让全身都出现在画面中", "en": "Your whole body must be visible"},
-    "step_back": {"zh_CN": "请后退一步", "en": "Please step back"},
-    "step_closer": {"zh_CN": "请走近一点", "en": "Please come a little closer"},
-    "move_left": {"zh_CN": "请向您的左边移动一点", "en": "Please move a little to your left"},
-    "move_right": {"zh_CN": "请向您的右边移动一点", "en": "Please move a little to your right"},
-    "hold_still": {"zh_CN": "请站好，准备开始", "en": "Get into position and hold still"},
+FRAMING_MSGIDS: dict[str, str] = {
+    "no_person": "Please stand in front of the screen",
+    "too_dark": "It is too dark, please turn on a light",
+    "one_person": "Only one person, please",
+    "whole_body": "Your whole body must be visible",
+    "step_back": "Please step back",
+    "step_closer": "Please come a little closer",
+    "move_left": "Please move a little to your left",
+    "move_right": "Please move a little to your right",
+    "hold_still": "Get into position and hold still",
 }
+"""Framing keys and their English msgids (translated by the kiosk's gettext catalogues;
+``tests/vision/test_texts.py`` checks both catalogues have them)."""
 
-GOOD_TIP = {"zh_CN": "完成得很好，继续保持！", "en": "Well done, keep it up!"}
+GOOD_TIP_MSGID = "Well done, keep it up!"
+"""The summary tip for a clean set when the exercise file has no ``tips.good``."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cue:
-    key: str
-    text: dict[str, str]
+    """Something to tell the resident, as keys (never a text).
 
-    def to_json(self) -> dict:
-        return {"key": self.key, "text": dict(self.text)}
+    ``key`` is stable (the name of a voice clip). The text is either the
+    kiosk catalogue's translation of ``msgid`` (framing hints and generic
+    messages) or the exercise's own text ``spec.text(text_key)`` (form cues
+    and tips); exactly one of the two is set.
+    """
+
+    key: str
+    msgid: str | None = None
+    text_key: str | None = None
+
+    @classmethod
+    def framing(cls, key: str) -> Cue:
+        return cls(key, msgid=FRAMING_MSGIDS[key])
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"key": self.key, "msgid": self.msgid, "text_key": self.text_key}
 
 
 @dataclass
@@ -117,7 +141,7 @@ class RepEvent:
 
 
 @dataclass
-class CoachUpdate:
+class EngineUpdate:
     """What the coaching screen gets for every processed frame (see ``vision.live``)."""
 
     t: float
@@ -137,9 +161,9 @@ class CoachUpdate:
     progress: float
     """0 at rest, 1 at the repetition threshold (for a progress display)."""
     cue: Cue | None
-    """A new form cue (already throttled), or None."""
+    """A new form cue (already throttled; ``text_key`` names the exercise's text), or None."""
     framing: Cue | None
-    """Framing guidance, or None when the person is well placed."""
+    """Framing guidance (``msgid`` for the catalogues), or None when the person is well placed."""
     ready: bool
     """The ready pose has been held and counting is on."""
     person_visible: bool
@@ -154,8 +178,11 @@ class CoachUpdate:
 
 
 @dataclass
-class SessionSummary:
+class SetSummary:
+    """What the engine measured over one set."""
+
     exercise: str
+    kind: ActivityKind
     count: int
     good_count: int
     reps: list[RepEvent]
@@ -163,10 +190,20 @@ class SessionSummary:
     trace_t: list[float]
     trace_signal: list[float | None]
     """The signal over time, downsampled (about 10 per second), for the summary chart."""
-    tips: list[dict[str, str]]
+    tips: list[Cue]
+    """One or two tips for the summary screen (keys, see ``Cue``)."""
     hold_s: float = 0.0
     """Timed holds: the longest hold in seconds."""
     flag_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(reps=self.count, hold_s=self.hold_s, elapsed_s=self.duration_s)
+
+    @property
+    def result(self) -> Quantity:
+        """The set's result with its unit (repetitions, seconds held, ...), as the kind measures it."""
+        return self.kind.result(self.progress)
 
     @property
     def good_ratio(self) -> float:
@@ -179,6 +216,8 @@ class SessionSummary:
     def to_json(self) -> dict[str, Any]:
         return {
             "exercise": self.exercise,
+            "kind": self.kind.id,
+            "result": self.result.to_json(),
             "count": self.count,
             "good_count": self.good_count,
             "good_ratio": round(self.good_ratio, 3),
@@ -186,15 +225,15 @@ class SessionSummary:
             "hold_s": round(self.hold_s, 2),
             "reps": [r.to_json() for r in self.reps],
             "flag_counts": dict(self.flag_counts),
-            "tips": self.tips,
+            "tips": [t.to_json() for t in self.tips],
             "trace": {"t": [round(t, 2) for t in self.trace_t],
                       "signal": [None if v is None else round(v, 2) for v in self.trace_signal],
                       "reps": [round(x, 2) for x in self.rep_markers]},
         }
 
 
-class Coach:
-    """Deterministic per-frame coaching for one exercise (see module doc)."""
+class Engine:
+    """Deterministic per-frame measuring and coaching for one exercise (see module doc)."""
 
     def __init__(self, spec: ExerciseSpec, aspect: float = 4 / 3):
         self.spec = spec
@@ -302,8 +341,7 @@ class Coach:
         return move > 0.5 or scale > 1.5
 
     def _framing(self, t: float, lm: np.ndarray | None, luma: float, valid: bool) -> Cue | None:
-        def cue(k: str) -> Cue:
-            return Cue(k, FRAMING_TEXTS[k])
+        cue = Cue.framing
 
         if luma < DARK_LUMA:
             return cue("too_dark")
@@ -339,7 +377,7 @@ class Coach:
             if rule.key in flags and t - self._cue_times.get(rule.key, -1e9) >= CUE_REPEAT_S:
                 self._cue_times[rule.key] = t
                 self._last_cue_t = t
-                return Cue(rule.key, dict(rule.cue))
+                return Cue(rule.key, text_key=rule.cue_key)
         return None
 
     def _evaluate_form(self) -> list[str]:
@@ -363,7 +401,7 @@ class Coach:
     # -- the per-frame step ------------------------------------------------------------
     def process(self, t: float, landmarks: np.ndarray | None, luma: float = 128.0,
                 others: bool | None = None, captured: float = 0.0,
-                frame: np.ndarray | None = None, world: np.ndarray | None = None) -> CoachUpdate:
+                frame: np.ndarray | None = None, world: np.ndarray | None = None) -> EngineUpdate:
         spec = self.spec
         sig = spec.signal
         if self._t0 is None:
@@ -426,9 +464,9 @@ class Coach:
         if rep is not None and rep.flags:
             cue = self._cue_for(t, rep.flags)
         hold_now = 0.0
-        if spec.kind == "hold":
+        if spec.kind.holds:
             hold_now = (t - self._hold_start) if self._hold_start is not None else self.best_hold
-        return CoachUpdate(
+        return EngineUpdate(
             t=t, captured=captured, frame=frame, landmarks=lm, count=self.count,
             good_count=self.good_count, phase=self.phase,
             signal=None if math.isnan(value) else float(value),
@@ -490,7 +528,7 @@ class Coach:
         return True
 
     def _abort(self, to: str) -> None:
-        if self.spec.kind == "hold" and self._hold_start is not None:
+        if self.spec.kind.holds and self._hold_start is not None:
             self._end_hold(self._last_valid_t or self._t_last)
         self.phase = to
         self._rep_frames = []
@@ -536,7 +574,7 @@ class Coach:
                 self._rest_t = t
                 self._rest_ref = value
             return None
-        if self.spec.kind == "hold":
+        if self.spec.kind.holds:
             return self._step_hold(t, value, meas, at_rest, past_peak)
         if self.phase in ("ready", "returning"):
             if at_rest:
@@ -646,12 +684,20 @@ class Coach:
         self._peak_v = float("nan")
         return self._count(end)
 
-    def finish(self) -> SessionSummary:
+    def progress(self) -> Progress:
+        """What has been measured so far in this set."""
+        dur = (self._t_last - self._t0) if self._t0 is not None else 0.0
+        hold = self.best_hold
+        if self._hold_start is not None:
+            hold = max(hold, self._t_last - self._hold_start)
+        return Progress(reps=self.count, hold_s=hold, elapsed_s=max(0.0, dur))
+
+    def finish(self) -> SetSummary:
         """End of the set: close an open hold and summarise."""
-        if self.spec.kind == "hold" and self._hold_start is not None:
+        if self.spec.kind.holds and self._hold_start is not None:
             self._end_hold(self._t_last)
         sig = self.spec.signal
-        if (self.spec.kind == "reps" and self.phase == "peak" and sig.count_at == "return"
+        if (self.spec.kind.counts_reps and self.phase == "peak" and sig.count_at == "return"
                 and not math.isnan(self._last_value) and not math.isnan(self._peak_v)):
             # The set ended while the person was coming back from a repetition:
             # count it when it is most of the way back (a human coach would).
@@ -659,19 +705,22 @@ class Coach:
             back = (self._last_value - self._peak_v) / span if span else 0.0
             if back >= FINISH_RETURN and self._t_last - self._start_t >= sig.min_rep_s:
                 self._count(self._t_last)
-        tips: list[dict[str, str]] = []
+        tips: list[Cue] = []
         for key, _n in self._flag_counts.most_common(2):
-            if key in self.spec.tips:
-                tips.append(dict(self.spec.tips[key]))
+            if self.spec.has_text(f"tip.{key}"):
+                tips.append(Cue(f"tip.{key}", text_key=f"tip.{key}"))
             else:
                 rule = next((r for r in self.spec.form if r.key == key), None)
                 if rule:
-                    tips.append(dict(rule.cue))
+                    tips.append(Cue(rule.key, text_key=rule.cue_key))
         if not tips:
-            tips.append(dict(self.spec.tips.get("good", GOOD_TIP)))
+            if self.spec.has_text("tip.good"):
+                tips.append(Cue("tip.good", text_key="tip.good"))
+            else:
+                tips.append(Cue("tip.good", msgid=GOOD_TIP_MSGID))
         dur = (self._t_last - self._t0) if self._t0 is not None else 0.0
-        return SessionSummary(
-            exercise=self.spec.name, count=self.count, good_count=self.good_count,
+        return SetSummary(
+            exercise=self.spec.name, kind=self.spec.kind, count=self.count, good_count=self.good_count,
             reps=list(self.reps), duration_s=max(0.0, dur), trace_t=list(self._trace_t),
             trace_signal=list(self._trace_v), tips=tips, hold_s=self.best_hold,
             flag_counts=dict(self._flag_counts),

@@ -1,0 +1,13 @@
+"""The server's HTTP routes, one router module per area, included by ``create_app``.
+
+Add an area (say the manager's pages) as a module here with a ``router`` and
+list it in :data:`ROUTERS`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from sync.server.routes import health, heartbeat, records
+
+ROUTERS: tuple[APIRouter, ...] = (records.router, heartbeat.router, health.router)
