@@ -54,7 +54,7 @@ class Env:
         (tmp / "kiosk.toml").write_text('[sync]\nserver_url = "http://127.0.0.1:9"\n', encoding="utf-8")
 
     def server(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "content.server_cli", "content", *args],
+        return subprocess.run([sys.executable, "-m", "sync.server.cli", "content", *args],
                               capture_output=True, text=True, env=self.env, cwd=REPO, timeout=300)
 
     def kiosk(self, *args: str) -> subprocess.CompletedProcess[str]:

@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from fastapi import FastAPI
 
 from content.download import DownloadError, download_resumable
-from content.server_routes import content_router
 from tests.content.droproxy import DropProxy
 from tests.content.helpers import Setup, TreeSpec, make_bundle, make_setup
 from tests.sync.helpers import ThreadServer, start_thread_server
@@ -27,18 +25,17 @@ def big_spec() -> TreeSpec:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Setup, ThreadServer]]:
+    """The real central server app (``create_app``) serving the repository under /content."""
+    from sync.server.app import create_app
+    from sync.server.db import Database
+
     s = make_setup(tmp_path)
-    app = FastAPI()
-    app.include_router(content_router(s.repo.repo_dir))
-
-    @app.get("/api/v1/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    handle = start_thread_server(app)
+    db = Database(f"sqlite:///{tmp_path / 'server.db'}")
+    handle = start_thread_server(create_app(db, content_repo=s.repo.repo_dir))
     yield s, handle
     handle.server.should_exit = True
     handle.thread.join(timeout=10)
+    db.dispose()
 
 
 def test_router_serves_with_range_and_refuses_escapes(served: tuple[Setup, ThreadServer]) -> None:
@@ -89,6 +86,22 @@ def test_partial_kept_between_checks_then_resumed(served: tuple[Setup, ThreadSer
         download_resumable(proxy.url + url_path, partial, size, attempts=1)
     assert partial.read_bytes() == bundle.read_bytes()
     assert proxy.requests[-1][1] == f"bytes={have}-"
+
+
+def test_bare_router(tmp_path: Path) -> None:
+    """The router alone in any FastAPI app (e.g. a separate content server)."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from content.server_routes import content_router
+
+    s = make_setup(tmp_path)
+    app = FastAPI()
+    app.include_router(content_router(s.repo.repo_dir, prefix="/repo"))
+    client = TestClient(app)
+    r = client.get("/repo/metadata/1.root.json")
+    assert r.status_code == 200 and r.json()["signed"]["_type"] == "root"
+    assert client.get("/repo/../keys").status_code == 404
 
 
 def test_any_static_file_server_works(tmp_path: Path) -> None:
