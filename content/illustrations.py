@@ -129,16 +129,15 @@ def strong_legs() -> bytes:
         _rrect(d, 560 + i * 70, 460 - i * 60, 960, 530 - i * 60, 4, fill=SAND, outline=INK, width=4)
     _chair(d, 250, 530, 230)
     _figure(d, "squat", 0.0, 330, 530, 330)
-    _figure(d, "knee_raise", 0.7, 700, 410, 260, BLUE)
+    _figure(d, "knee_raise", 0.7, 745, 340, 260, BLUE)
     return _png(img)
 
 
 def chair_setup() -> bytes:
     img, d = _canvas(SAND)
     d.rectangle(_p(0, 0, 130, H - 70), fill=(230, 218, 196))  # the wall
-    _chair(d, 230, 530, 260, facing=1)
-    _figure(d, "squat", 0.0, 420, 530, 340)
-    _line(d, [(355, 330), (300, 330)], INK, 9)  # a hand on the chair back
+    _chair(d, 300, 530, 260, facing=-1)
+    _figure(d, "squat", 0.0, 430, 530, 340)
     # feet hip-width: two marks on the floor
     for fx in (395, 445):
         _rrect(d, fx - 20, 540, fx + 20, 560, 8, fill=ORANGE, outline=None)
@@ -148,12 +147,11 @@ def chair_setup() -> bytes:
 
 def squat_side() -> bytes:
     img, d = _canvas(SKY)
-    _chair(d, 300, 530, 250, facing=-1)
-    _figure(d, "squat", 0.85, 420, 530, 340)
-    # arrows: hips go back, knees stay over the feet
-    _line(d, [(560, 300), (470, 300)], ORANGE, 10)
-    d.polygon(_p(455, 300, 485, 280, 485, 320), fill=ORANGE)
-    _line(d, [(640, 180), (640, 530)], GREY, 4)
+    _chair(d, 560, 530, 250, facing=-1)
+    _figure(d, "squat", 0.85, 400, 530, 340)
+    # arrow: the hips go back, toward the chair
+    _line(d, [(450, 330), (515, 330)], ORANGE, 10)
+    d.polygon(_p(540, 330, 512, 308, 512, 352), fill=ORANGE)
     _check(d, 830, 140)
     return _png(img)
 
