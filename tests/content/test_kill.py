@@ -54,7 +54,7 @@ def test_sigkill_during_install(tmp_path: Path) -> None:
     s = make_setup(tmp_path)
     s.clock.now = datetime.now(UTC)  # the child process checks expiry against the real clock
     s.publish(make_bundle(tmp_path, "demo", 1))
-    big = TreeSpec(extra={f"lessons/l1/p{i:03d}.png": os.urandom(100_000) for i in range(120)})
+    big = TreeSpec(extra={f"lessons/l1/p{i:03d}.png": os.urandom(100_000) for i in range(60)})
     s.publish(make_bundle(tmp_path, "demo", 2, big))
     s.repo.export(s.stick)
     v1 = s.stick / STICK_DIR / "targets" / "bundles" / "demo" / "demo-1.zip"
