@@ -134,8 +134,12 @@ def _read_book(store: ContentStore) -> dict[str, Any]:
 
 
 def _write_book(store: ContentStore, book: dict[str, Any]) -> None:
-    store.root.mkdir(parents=True, exist_ok=True)
-    atomic_write(store.status_file, (json.dumps(book, ensure_ascii=False, indent=1) + "\n").encode())
+    """Write the status book; it is informational, so a full disk only logs."""
+    try:
+        store.root.mkdir(parents=True, exist_ok=True)
+        atomic_write(store.status_file, (json.dumps(book, ensure_ascii=False, indent=1) + "\n").encode())
+    except OSError as exc:
+        log.error("content: cannot write %s: %s", store.status_file, exc.strerror or exc)
 
 
 def record_check(store: ContentStore, source: str, ok: bool, message: str) -> None:
