@@ -5,10 +5,23 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 SYSSTAMP := $(VENV)/.system-deps-stamp
 
-.PHONY: run test lint bench system-deps venv clean
+.PHONY: run test lint bench system-deps venv clean sample-content install-sample-content
 
-run: $(SYSSTAMP) $(STAMP)
+run: $(SYSSTAMP) $(STAMP) install-sample-content
 	$(VENV)/bin/kiosk run --local-server
+
+# The sample lessons: built from content/sample (espeak-ng narration, drawn pictures,
+# an H.264 video), signed into a local repository and installed like any bundle.
+SAMPLE_BUNDLE := build/sample-content.zip
+SAMPLE_SOURCES := $(shell find content/sample -type f 2>/dev/null) content/build.py content/illustrations.py
+
+sample-content: $(SAMPLE_BUNDLE)
+
+$(SAMPLE_BUNDLE): $(SYSSTAMP) $(STAMP) $(SAMPLE_SOURCES)
+	$(PY) -m content.server_cli content build content/sample -o $@
+
+install-sample-content: $(SAMPLE_BUNDLE)
+	$(PY) -m content.dev $(SAMPLE_BUNDLE)
 
 test: $(SYSSTAMP) $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -11,6 +11,7 @@ the ingest route reads by hand.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -45,6 +46,7 @@ def create_app(
     max_batch: int = MAX_BATCH,
     max_body: int = MAX_BODY_BYTES,
     max_inflated: int = MAX_INFLATED_BYTES,
+    content_repo: Path | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="Community kiosk ingest API",
@@ -56,6 +58,10 @@ def create_app(
     _install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    if content_repo is not None:  # the signed content repository, static files with Range
+        from content.server_routes import content_router
+
+        app.include_router(content_router(content_repo))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

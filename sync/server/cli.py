@@ -66,8 +66,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sync.server.db import Database
 
     db_url = args.db
+    layout = DataLayout(Path(args.kiosk_data_dir)) if args.kiosk_data_dir else DataLayout.default()
     if args.dev:
-        layout = DataLayout(Path(args.kiosk_data_dir)) if args.kiosk_data_dir else DataLayout.default()
         if not db_url:
             db_url = f"sqlite:///{(layout.dev_server / 'server.db').resolve()}"
         ensure_dev_kiosk(db_url, args.kiosk_id, layout.root)
@@ -75,9 +75,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"dev server: kiosk {args.kiosk_id!r} enrolled; token in {layout.sync_token}",
             flush=True,
         )
+    from content.server_cli import default_repo_dir
+
+    content_repo = (layout.dev_server / "content" / "repo") if args.dev else default_repo_dir()
     db_url = db_url or default_db_url()
     db = Database(db_url)
-    app = create_app(db)
+    app = create_app(db, content_repo=content_repo)
     print(
         f"kiosk-server: listening on http://{args.host}:{args.port} (db {db.engine.url!r})",
         flush=True,
@@ -198,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mig.add_argument("--db", default="", help=db_help)
     mig.set_defaults(func=_cmd_migrate)
+
+    from content.server_cli import register as register_content
+
+    register_content(sub)  # kiosk-server content init/build/publish/export-usb/...
     return p
 
 
