@@ -57,7 +57,7 @@ def dev_install(bundle: Path, data_dir: Path, app_version: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from kiosk import __version__
-    from kiosk.data_layout import default_data_dir
+    from kiosk.config.data_layout import default_data_dir
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:

@@ -64,14 +64,14 @@ def _service(args: argparse.Namespace) -> Any:
     from content.settings import ContentSection, repository_url, trusted_root_path
     from kiosk import __version__
     from kiosk.commands._common import config_or_exit
-    from kiosk.config import data_dir
-    from kiosk.data_layout import DataLayout
+    from kiosk.config import data_layout
+    from kiosk.config.data_layout import DataLayout
 
     cfg = config_or_exit(args)
     section = getattr(cfg, "content", None)
     if not isinstance(section, ContentSection):
         section = ContentSection()
-    layout = DataLayout(Path(args.data_dir).expanduser() if args.data_dir else data_dir(cfg))
+    layout = DataLayout(Path(args.data_dir).expanduser() if args.data_dir else data_layout(cfg).root)
     root = Path(args.trusted_root).expanduser() if args.trusted_root else trusted_root_path(section, layout.content)
     url = args.repository or repository_url(section, cfg.sync.server_url)
     svc = ContentService(layout.content, root, __version__, repository_url=url,

@@ -10,7 +10,7 @@ import time
 
 def main() -> int:
     path = sys.argv[1]
-    from kiosk.display import ensure_display
+    from kiosk.startup.display import ensure_display
 
     vd = ensure_display(800, 600)
     os.environ["KIVY_VIDEO"] = "ffpyplayer"

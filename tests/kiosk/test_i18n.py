@@ -57,7 +57,7 @@ def data_texts() -> Iterator[tuple[str, dict[str, str]]]:
     def walk(node: object, where: str) -> Iterator[tuple[str, dict[str, str]]]:
         if isinstance(node, dict):
             if set(node) & set(i18n.LANGUAGES):
-                yield where, node
+                yield where, {k: v for k, v in node.items() if k in i18n.LANGUAGES}
                 return
             for k, v in node.items():
                 yield from walk(v, f"{where}.{k}")
