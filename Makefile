@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 SYSSTAMP := $(VENV)/.system-deps-stamp
 
-.PHONY: run test lint bench system-deps venv clean
+.PHONY: run test lint bench system-deps venv clean install-kiosk install-server rollback-kiosk rollback-server
 
 run: $(SYSSTAMP) $(STAMP)
 	$(VENV)/bin/kiosk run --local-server
@@ -33,6 +33,25 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
 	$(PY) -m pip install -q -e '.[server,test]'
 	touch $@
+
+# Installing on a machine (as root; docs/deploy.md). ROOT=DIR installs into a
+# system root being prepared instead of this machine; ARGS passes options
+# (e.g. ARGS="--session xorg --kiosk-id park-east-1").
+ROOT ?=
+ARGS ?=
+_ROOT_ARG = $(if $(ROOT),--root $(ROOT))
+
+install-kiosk:
+	bash deploy/install-kiosk.sh $(_ROOT_ARG) $(ARGS)
+
+install-server:
+	bash deploy/install-server.sh $(_ROOT_ARG) $(ARGS)
+
+rollback-kiosk:
+	bash deploy/rollback-kiosk $(_ROOT_ARG)
+
+rollback-server:
+	bash deploy/rollback-server $(_ROOT_ARG)
 
 clean:
 	rm -rf $(VENV) build *.egg-info test-output
