@@ -19,7 +19,7 @@
 # test's throwaway root) and leaves packages and systemctl to the running system.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=lib.sh
+# shellcheck source=deploy/lib.sh
 . "$HERE/lib.sh"
 
 SOURCE="$(cd "$HERE/.." && pwd)"
@@ -81,7 +81,7 @@ install_dir 0750 "$USER_NAME" "$USER_NAME" "$DATA"
 install_dir 0750 "$USER_NAME" "$USER_NAME" /var/cache/community-kiosk
 
 # ---- the application ----------------------------------------------------------------------
-install_release "$APP" "$SOURCE" "." kiosk --version
+install_release "$APP" "$SOURCE" ".[kiosk]" kiosk --version
 wrapper=$(mktemp)
 # shellcheck disable=SC2016  # $@ and ${...} are for the wrapper, not expanded here
 printf '#!/bin/sh\n# installed by deploy/install-kiosk.sh\nexport KIOSK_CONFIG="${KIOSK_CONFIG:-%s}"\nexec %s/current/bin/kiosk "$@"\n' \

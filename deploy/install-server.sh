@@ -22,7 +22,7 @@
 # PostgreSQL, migrations, systemctl.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=lib.sh
+# shellcheck source=deploy/lib.sh
 . "$HERE/lib.sh"
 
 SOURCE="$(cd "$HERE/.." && pwd)"
@@ -108,7 +108,7 @@ PG_SOCKET=/var/run/postgresql
 DB_URL="postgresql://$USER_NAME@/$DB_NAME?host=$PG_SOCKET"
 [ -n "$PG_PORT" ] && DB_URL="$DB_URL&port=$PG_PORT"
 tmpconf=$(mktemp)
-sed -e "s|@DB_URL@|$DB_URL|" -e "s|@ETC@|$ETC|g" -e "s|@BACKUPS@|$BACKUPS|" \
+sed -e "s|@DB_URL@|${DB_URL//&/\\&}|" -e "s|@ETC@|$ETC|g" -e "s|@BACKUPS@|$BACKUPS|" \
   "$HERE/server/server.toml" > "$tmpconf"
 install_config 0640 root "$USER_NAME" "$tmpconf" "$CONFIG"
 rm -f "$tmpconf"

@@ -20,6 +20,8 @@
 set -euo pipefail
 
 ROOT="${ROOT:-/}"
+# uv trusts the system's certificate store (/etc/ssl/certs), like apt and pip do here.
+export UV_NATIVE_TLS="${UV_NATIVE_TLS:-1}"
 say() { printf '%s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -110,10 +112,12 @@ find_uv() {
   printf '%s' "$tools/bin/uv"
 }
 
+# find_python: the system's Python 3.11 (not one from a virtualenv that happens to be on PATH:
+# the service user must be able to run it, and it must outlive any checkout).
 find_python() {
   local p
-  for p in "${PYTHON:-}" python3.11 /usr/bin/python3.11; do
-    [ -n "$p" ] && command -v "$p" >/dev/null 2>&1 && { command -v "$p"; return; }
+  for p in "${PYTHON:-}" /usr/bin/python3.11 /usr/local/bin/python3.11; do
+    [ -n "$p" ] && [ -x "$p" ] && { printf '%s' "$p"; return; }
   done
   die "Python 3.11 not found (Debian 12: apt-get install python3.11)"
 }
@@ -122,7 +126,7 @@ find_python() {
 release_id() {
   local commit
   commit=$(git -C "$1" rev-parse --short=10 HEAD 2>/dev/null || echo src)
-  if [ -n "$(git -C "$1" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  if [ -n "$(git --no-optional-locks -C "$1" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
     commit="${commit}-dirty"
   fi
   printf '%s-%s' "$(date -u +%Y%m%dT%H%M%SZ)" "$commit"
@@ -143,11 +147,17 @@ install_release() {
   mkdir -p "$base/releases"
   rm -rf "$rel"
   say "installing $app_dir/releases/$id (uv: $uv)"
+  # Build from a copy: the build must not write into the checkout (build/, *.egg-info).
+  local src_copy
+  src_copy=$(mktemp -d)
+  tar -C "$source" --exclude=./.git --exclude=./.venv --exclude=./build --exclude=./test-output \
+    --exclude='*.egg-info' --exclude=node_modules --exclude=__pycache__ -cf - . | tar -C "$src_copy" -xf -
   "$uv" venv --quiet --relocatable --python "$python" "$rel"
-  if ! (cd "$source" && "$uv" pip install --quiet --python "$rel/bin/python" "$spec"); then
-    rm -rf "$rel"
+  if ! (cd "$src_copy" && "$uv" pip install --quiet --python "$rel/bin/python" "$spec"); then
+    rm -rf "$rel" "$src_copy"
     die "installing the application into $rel failed; the running release is unchanged"
   fi
+  rm -rf "$src_copy"
   printf '{"id": "%s", "source": "%s", "installed_at": "%s"}\n' \
     "$id" "$source" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$rel/release.json"
   if ! "$rel/bin/$1" "${@:2}" >/dev/null; then

@@ -93,7 +93,7 @@ def serve(plan: RunPlan) -> None:
         finally:
             app.state.db.dispose()
         return
-    db = Database(plan.db_url, migrate=True, pool_size=1, max_overflow=0)
+    db = Database(plan.db_url, migrate=True, pool_size=2, max_overflow=0)  # lock + migration
     if db.migration is not None:
         log.info("%s", db.migration.summary())
     db.dispose()
