@@ -63,14 +63,19 @@ def unavailable_reason() -> str | None:
 class ThrowawayRoot:
     """This machine's root with an overlay on top; ``run`` executes commands chrooted in it."""
 
-    def __init__(self, base: Path, lower: Sequence[Path] = ()) -> None:
+    def __init__(self, base: Path, seed: Path | None = None) -> None:
         self.base = base
         self.upper = base / "upper"
         self.work = base / "work"
         self.merged = base / "merged"
         for d in (self.upper, self.work, self.merged):
             d.mkdir(parents=True, exist_ok=True)
-        lowers = ":".join([*(str(p) for p in lower), "/"])
+        if seed is not None:
+            # An install prefix goes in as the upper layer's first content, hard-linked
+            # (overlayfs refuses a lower layer inside another one, and "/" holds it).
+            subprocess.run(["cp", "-al", f"{seed}/.", str(self.upper)], check=True)
+        os.chmod(self.upper, 0o755)  # the upper directory's mode is the mode of "/"
+        lowers = "/"
         m = self.merged
         script = "\n".join(
             [
