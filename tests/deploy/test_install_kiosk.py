@@ -19,13 +19,12 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import DEPLOY, INSTALL_PATH, REPO
-from tests.deploy.throwaway import CLEAN_ENV, ThrowawayRoot
+from tests.deploy.conftest import DEPLOY, REPO, Prefix, install_kiosk
+from tests.deploy.throwaway import ThrowawayRoot
 from tests.deploy.units import parse_unit
 
 pytestmark = [pytest.mark.usefixtures("throwaway_ok"), pytest.mark.install]
@@ -35,42 +34,9 @@ ETC = "etc/community-kiosk"
 DATA = "var/lib/community-kiosk"
 
 
-@dataclass
-class Prefix:
-    root: Path
-    log: str
-
-    def p(self, rel: str) -> Path:
-        return self.root / rel
-
-    def owner(self, rel: str) -> tuple[str, str]:
-        st = self.p(rel).stat()
-        users = {int(f[2]): f[0] for f in (ln.split(":") for ln in
-                 self.p("etc/passwd").read_text().splitlines())}
-        groups = {int(f[2]): f[0] for f in (ln.split(":") for ln in
-                  self.p("etc/group").read_text().splitlines())}
-        return users[st.st_uid], groups[st.st_gid]
-
-
-def _install(prefix: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        ["bash", str(DEPLOY / "install-kiosk.sh"), "--root", str(prefix), *extra],
-        capture_output=True, text=True, timeout=900,
-        env=dict(CLEAN_ENV, PATH=INSTALL_PATH),
-    )
-    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done
-
-
 @pytest.fixture(scope="module")
-def prefix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefix]:
-    root = tmp_path_factory.mktemp("kiosk-image")
-    (root / "etc").mkdir()
-    for name in ("passwd", "group", "shadow", "gshadow"):
-        shutil.copy2(f"/etc/{name}", root / "etc" / name)
-    done = _install(root, "--kiosk-id", "park-east-1", "--server-url", "https://srv.example:8443")
-    yield Prefix(root, done.stdout + done.stderr)
-    shutil.rmtree(root, ignore_errors=True)
+def prefix(kiosk_prefix: Prefix) -> Prefix:
+    return kiosk_prefix
 
 
 @pytest.fixture
@@ -173,7 +139,7 @@ def test_rerun_upgrades_in_place_keeps_config_and_data_and_rolls_back(prefix: Pr
     store.mkdir(exist_ok=True)
     (store / "keep-me").write_text("a resident's session")
     time.sleep(1.1)  # release ids are stamped to the second
-    done = _install(prefix.root)
+    done = install_kiosk(prefix.root)
     assert "kept /etc/community-kiosk/config.toml" in done.stdout
     assert "fullscreen = false" in config.read_text()
     assert (store / "keep-me").read_text() == "a resident's session"
@@ -194,7 +160,7 @@ def test_rerun_upgrades_in_place_keeps_config_and_data_and_rolls_back(prefix: Pr
     assert str(prefix.p(f"{APP}/current").readlink()) == second
 
     time.sleep(1.1)
-    _install(prefix.root)
+    install_kiosk(prefix.root)
     releases = sorted(p.name for p in prefix.p(f"{APP}/releases").iterdir())
     assert len(releases) == 2 and f"releases/{releases[0]}" == second, releases
 
