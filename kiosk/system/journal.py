@@ -14,6 +14,7 @@ keeps its plain console handler.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -70,11 +71,11 @@ def journal_handler(env: Mapping[str, str] | None = None,
     if not under_systemd:
         return None
     try:
-        from systemd.journal import JournalHandler  # type: ignore[import-not-found]
+        native = importlib.import_module("systemd.journal")  # python-systemd, if installed
     except ImportError:
-        JournalHandler = None  # noqa: N806
-    if JournalHandler is not None:
-        handler: logging.Handler = JournalHandler(SYSLOG_IDENTIFIER="kiosk")
+        native = None
+    if native is not None:
+        handler: logging.Handler = native.JournalHandler(SYSLOG_IDENTIFIER="kiosk")
         return handler
     if stream_is_journal(stream, env):
         h = logging.StreamHandler(stream)
