@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 SYSSTAMP := $(VENV)/.system-deps-stamp
 
-.PHONY: run test lint bench system-deps venv clean sample-content install-sample-content
+.PHONY: run test lint bench system-deps venv clean sample-content install-sample-content install-kiosk install-server rollback-kiosk rollback-server
 
 run: $(SYSSTAMP) $(STAMP) install-sample-content
 	$(VENV)/bin/kiosk run --local-server
@@ -46,8 +46,27 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
-	$(PY) -m pip install -q -e '.[server,test]'
+	$(PY) -m pip install -q -e '.[kiosk,server,test]'
 	touch $@
+
+# Installing on a machine (as root; docs/deploy.md). ROOT=DIR installs into a
+# system root being prepared instead of this machine; ARGS passes options
+# (e.g. ARGS="--session xorg --kiosk-id park-east-1").
+ROOT ?=
+ARGS ?=
+_ROOT_ARG = $(if $(ROOT),--root $(ROOT))
+
+install-kiosk:
+	bash deploy/install-kiosk.sh $(_ROOT_ARG) $(ARGS)
+
+install-server:
+	bash deploy/install-server.sh $(_ROOT_ARG) $(ARGS)
+
+rollback-kiosk:
+	bash deploy/rollback-kiosk $(_ROOT_ARG)
+
+rollback-server:
+	bash deploy/rollback-server $(_ROOT_ARG)
 
 clean:
 	rm -rf $(VENV) build *.egg-info test-output

@@ -10,6 +10,8 @@ PKGS=(
   espeak-ng                       # spoken cues when no recorded clips exist
   postgresql                      # the central server's PostgreSQL tests
   imagemagick                     # screenshot inspection
+  x11-xserver-utils               # xset: the kiosk sleeps the screen (DPMS) outside opening hours
+  shellcheck                      # tests lint the install scripts under deploy/
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -9,6 +9,12 @@ enrols the local kiosk if needed and writes its token to
 (the paths come from :class:`kiosk.config.data_layout.DataLayout`, the one place that
 names them). ``migrate`` brings a database's schema up to date (``run`` does
 it too at start).
+
+An installed server (``make install-server``) reads its settings from a
+config file (``--config`` or ``$KIOSK_SERVER_CONFIG``, see
+:mod:`sync.server.settings`): address, worker processes, database, TLS and
+backups; command-line options override the file. ``backup`` and ``restore``
+are what the nightly timer and an administrator run (:mod:`sync.server.backup`).
 """
 
 from __future__ import annotations
@@ -21,9 +27,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kiosk.config.data_layout import DataLayout
+from sync.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
 SERVER_APP_NAME = "community-kiosk-server"
 
 
@@ -34,6 +39,17 @@ def default_db_url() -> str:
     from platformdirs import user_data_dir
 
     return f"sqlite:///{Path(user_data_dir(SERVER_APP_NAME)) / 'server.db'}"
+
+
+def _settings(args: argparse.Namespace) -> ServerSettings:
+    from sync.server.settings import load_settings
+
+    return load_settings(getattr(args, "config", None) or None)
+
+
+def _db_url(args: argparse.Namespace, settings: ServerSettings) -> str:
+    """``--db``, else the config file's ``[database] url``, else ``$KIOSK_SERVER_DB``/SQLite."""
+    return str(getattr(args, "db", "") or "") or settings.database.url or default_db_url()
 
 
 def ensure_dev_kiosk(db_url: str, kiosk_id: str, kiosk_data_dir: Path) -> str:
@@ -60,11 +76,9 @@ def ensure_dev_kiosk(db_url: str, kiosk_id: str, kiosk_data_dir: Path) -> str:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    import uvicorn
+    from sync.server.serve import RunPlan, serve
 
-    from sync.server.app import create_app
-    from sync.server.db import Database
-
+    settings = _settings(args)
     db_url = args.db
     layout = DataLayout(Path(args.kiosk_data_dir)) if args.kiosk_data_dir else DataLayout.default()
     if args.dev:
@@ -78,25 +92,36 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from content.server_cli import default_repo_dir
 
     content_repo = (layout.dev_server / "content" / "repo") if args.dev else default_repo_dir()
-    db_url = db_url or default_db_url()
-    db = Database(db_url)
-    app = create_app(db, content_repo=content_repo)
+    srv, tls = settings.server, settings.tls
+    plan = RunPlan(
+        host=args.host or srv.host,
+        port=args.port or srv.port,
+        db_url=db_url or settings.database.url or default_db_url(),
+        workers=args.workers or srv.workers,
+        log_level=args.log_level or srv.log_level,
+        access_log=args.access_log or srv.access_log,
+        certfile=args.ssl_certfile or tls.certfile,
+        keyfile=args.ssl_keyfile or tls.keyfile,
+        forwarded_allow_ips=srv.forwarded_allow_ips,
+        pool_size=settings.database.pool_size,
+        content_repo=str(content_repo),
+    )
+    for path in (plan.certfile, plan.keyfile):
+        if path and not os.access(path, os.R_OK):
+            print(f"error: TLS file {path} is missing or not readable by this user",
+                  file=sys.stderr)
+            return 1
+    from sqlalchemy.engine import make_url
+
+    from sync.server.db import normalise_url
+
+    shown = make_url(normalise_url(plan.db_url)).render_as_string(hide_password=True)
     print(
-        f"kiosk-server: listening on http://{args.host}:{args.port} (db {db.engine.url!r})",
+        f"kiosk-server: listening on {plan.scheme}://{plan.host}:{plan.port} "
+        f"({plan.workers} worker process{'es' if plan.workers > 1 else ''}, db {shown})",
         flush=True,
     )
-    try:
-        uvicorn.run(
-            app,
-            host=args.host,
-            port=args.port,
-            log_level=args.log_level.lower(),
-            access_log=args.access_log,
-            ssl_certfile=args.ssl_certfile,
-            ssl_keyfile=args.ssl_keyfile,
-        )
-    finally:
-        db.dispose()
+    serve(plan)
     return 0
 
 
@@ -114,7 +139,7 @@ def _cmd_add_kiosk(args: argparse.Namespace) -> int:
     if not 1 <= len(community) <= 64:
         print("error: --community must be 1 to 64 characters", file=sys.stderr)
         return 2
-    db = Database(args.db or default_db_url())
+    db = Database(_db_url(args, _settings(args)))
     try:
         token = db.add_kiosk(name, rotate=args.rotate, community=community)
     except KioskExistsError as exc:
@@ -132,7 +157,7 @@ def _cmd_add_kiosk(args: argparse.Namespace) -> int:
 def _cmd_list(args: argparse.Namespace) -> int:
     from sync.server.db import Database
 
-    db = Database(args.db or default_db_url())
+    db = Database(_db_url(args, _settings(args)))
     try:
         rows = db.list_kiosks()
     finally:
@@ -148,7 +173,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_migrate(args: argparse.Namespace) -> int:
     from sync.server.db import Database
 
-    db = Database(args.db or default_db_url())
+    db = Database(_db_url(args, _settings(args)))
     try:
         if db.migration is not None:
             print(db.migration.summary())
@@ -157,14 +182,46 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from sync.server.backup import backup
+
+    settings = _settings(args)
+    dest = Path(args.dir or settings.backup.dir)
+    result = backup(
+        _db_url(args, settings),
+        dest,
+        keep_days=args.keep_days or settings.backup.keep_days,
+        keep_min=settings.backup.keep_min,
+    )
+    print(f"backup written: {result.path} ({result.size:,} bytes)")
+    for old in result.deleted:
+        print(f"deleted old backup {old.name}")
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from sync.server.backup import restore
+
+    restore(_db_url(args, _settings(args)), Path(args.file))
+    print(f"restored {args.file}; start the server again (systemctl start kiosk-server)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kiosk-server", description="Community kiosk ingest server.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     db_help = "database URL: sqlite:///path or postgresql://user@host/db (default: $KIOSK_SERVER_DB, then a SQLite file in the user data directory)"
 
+    config_help = (
+        "server config file (default: $KIOSK_SERVER_CONFIG; none: embedded defaults); "
+        "options given here override it"
+    )
+
     run = sub.add_parser("run", help="serve the ingest API")
-    run.add_argument("--host", default=DEFAULT_HOST)
-    run.add_argument("--port", type=int, default=DEFAULT_PORT)
+    run.add_argument("--config", default="", help=config_help)
+    run.add_argument("--host", default="", help=f"listen address (default {DEFAULT_HOST})")
+    run.add_argument("--port", type=int, default=0, help=f"listen port (default {DEFAULT_PORT})")
+    run.add_argument("--workers", type=int, default=0, help="worker processes (default 1)")
     run.add_argument("--db", default="", help=db_help)
     run.add_argument(
         "--dev",
@@ -173,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--kiosk-id", default="kiosk-local", help="with --dev: the kiosk to enrol")
     run.add_argument("--kiosk-data-dir", default="", help="with --dev: the kiosk's data directory")
-    run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    run.add_argument("--log-level", default="", choices=["", "DEBUG", "INFO", "WARNING", "ERROR"])
     run.add_argument("--access-log", action="store_true")
     run.add_argument("--ssl-certfile", default=None)
     run.add_argument("--ssl-keyfile", default=None)
@@ -181,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add = sub.add_parser("add-kiosk", help="enrol a kiosk and print its token once")
     add.add_argument("name")
+    add.add_argument("--config", default="", help=config_help)
     add.add_argument("--db", default="", help=db_help)
     add.add_argument(
         "--rotate", action="store_true", help="issue a new token for an existing kiosk"
@@ -193,14 +251,32 @@ def build_parser() -> argparse.ArgumentParser:
     add.set_defaults(func=_cmd_add_kiosk)
 
     ls = sub.add_parser("list-kiosks", help="list enrolled kiosks and when each was last seen")
+    ls.add_argument("--config", default="", help=config_help)
     ls.add_argument("--db", default="", help=db_help)
     ls.set_defaults(func=_cmd_list)
 
     mig = sub.add_parser(
         "migrate", help="bring the database's schema up to date (run does this at start)"
     )
+    mig.add_argument("--config", default="", help=config_help)
     mig.add_argument("--db", default="", help=db_help)
     mig.set_defaults(func=_cmd_migrate)
+
+    bak = sub.add_parser(
+        "backup", help="dump the database into the backup directory and delete old dumps"
+    )
+    bak.add_argument("--config", default="", help=config_help)
+    bak.add_argument("--db", default="", help=db_help)
+    bak.add_argument("--dir", default="", help="backup directory (default: [backup] dir)")
+    bak.add_argument("--keep-days", type=int, default=0,
+                     help="delete dumps older than this (default: [backup] keep_days)")
+    bak.set_defaults(func=_cmd_backup)
+
+    res = sub.add_parser("restore", help="put a backup back into the database (server stopped)")
+    res.add_argument("file", help="a dump written by `kiosk-server backup`")
+    res.add_argument("--config", default="", help=config_help)
+    res.add_argument("--db", default="", help=db_help)
+    res.set_defaults(func=_cmd_restore)
 
     from content.server_cli import register as register_content
 
@@ -215,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     logging.basicConfig(
-        level=getattr(args, "log_level", "INFO"),
+        level=getattr(args, "log_level", "") or "INFO",
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # our own summary says what it did
@@ -226,7 +302,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a clear message, not a traceback, for administrators
         from sqlalchemy.exc import SQLAlchemyError
 
-        if isinstance(exc, SQLAlchemyError | OSError):
+        from sync.server.backup import BackupError
+        from sync.server.settings import SettingsError
+
+        if isinstance(exc, SettingsError):
+            print(exc, file=sys.stderr)
+            return 2
+        if isinstance(exc, SQLAlchemyError | OSError | BackupError):
             print(f"error: {exc}", file=sys.stderr)
             return 1
         raise

@@ -98,7 +98,9 @@ def _create_private_file(url: str) -> None:
 class Database:
     """All database access of the server."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(
+        self, url: str, *, migrate: bool = True, pool_size: int = 10, max_overflow: int = 20
+    ) -> None:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {"future": True}
@@ -109,8 +111,8 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
-            kwargs["pool_size"] = 10
-            kwargs["max_overflow"] = 20
+            kwargs["pool_size"] = pool_size
+            kwargs["max_overflow"] = max_overflow
         if self.is_sqlite:
             _create_private_file(self.url)
         self.engine: Engine = create_engine(self.url, **kwargs)

@@ -7,6 +7,11 @@ server runs :func:`upgrade` at start (``Database`` does), and ``kiosk-server
 migrate`` runs it on request. A database made before migrations existed
 (``create_all``: tables but no ``alembic_version``) is adopted: stamped at the
 baseline revision, then upgraded, keeping every row.
+
+Several server processes may start at once (uvicorn workers, or two machines
+behind a load balancer): on PostgreSQL the upgrade runs under a session-level
+advisory lock, so one migrates while the others wait and then find the schema
+up to date. (SQLite serialises writers itself.)
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -28,6 +33,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"
 """The revision that describes the schema ``create_all`` made before Alembic."""
 LEGACY_TABLES = frozenset({"kiosks", "records"})
+MIGRATION_LOCK_KEY = 0x4B696F736B  # "Kiosk": the advisory lock every migrating process takes
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,24 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def upgrade(engine: Engine, target: str = "head") -> MigrationResult:
-    """Migrate ``engine``'s database to ``target`` (adopting a pre-Alembic one); idempotent."""
+    """Migrate ``engine``'s database to ``target`` (adopting a pre-Alembic one); idempotent.
+
+    On PostgreSQL, concurrent callers (other processes or machines) wait for
+    each other on an advisory lock instead of racing to create the same tables.
+    """
+    if engine.dialect.name != "postgresql":
+        return _upgrade(engine, target)
+    with engine.connect() as lock_conn:
+        lock_conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        lock_conn.commit()
+        try:
+            return _upgrade(engine, target)
+        finally:
+            lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            lock_conn.commit()
+
+
+def _upgrade(engine: Engine, target: str) -> MigrationResult:
     head = head_revision() if target == "head" else target
     with engine.connect() as conn:
         before = current_revision(conn)

@@ -1,0 +1,81 @@
+"""Checkpoint a session while it runs, so a crash or a frozen UI loses none of it.
+
+Why this module exists: the kiosk may be killed at any moment (the watchdog
+kills a frozen UI, a power cut, kill -9). A resident's session in progress
+is written, while it runs, as the record it would be if it ended now
+(``completed=False``), to ``<store>/in-progress/session.json``: temp file,
+fsync, rename, fsync the directory, so the file is always either the old or
+the new checkpoint, never half. When the session ends normally the real
+record is saved and the checkpoint removed. At the next start
+:meth:`SessionCheckpoint.recover` saves a checkpoint left behind into the
+store as a partial session and removes it. The record's UUID was chosen when
+the session started, so if the crash came after the final save but before
+the removal, the recovery is an idempotent upsert of the same record: never
+a duplicate. A checkpoint that cannot be read is moved aside, not lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from sync.records import Record, RecordError, parse_record
+from sync.storage import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+
+DIRNAME = "in-progress"
+FILENAME = "session.json"
+
+
+class RecordSink(Protocol):
+    def save(self, record: Record) -> None: ...
+
+
+class SessionCheckpoint:
+    def __init__(self, store_dir: Path) -> None:
+        self.dir = store_dir / DIRNAME
+        self.path = self.dir / FILENAME
+
+    def save(self, record: Record) -> None:
+        """Write ``record`` (the session as it stands) atomically; raises OSError if the disk fails."""
+        data = record.to_json_dict()
+        if "completed" in data:
+            data["completed"] = False
+        self.dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.path, json.dumps(data, ensure_ascii=False, sort_keys=True).encode())
+
+    def clear(self) -> None:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            return
+        fd = os.open(self.dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def pending(self) -> bool:
+        return self.path.exists()
+
+    def recover(self, sink: RecordSink) -> Record | None:
+        """Save a checkpoint left by a crash as a partial session; returns it (None if none)."""
+        if not self.path.exists():
+            return None
+        try:
+            record = parse_record(json.loads(self.path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecordError) as exc:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            aside = self.dir / f"{FILENAME}.unreadable-{stamp}"
+            os.replace(self.path, aside)
+            log.error("session checkpoint unreadable (%s); kept as %s", exc, aside)
+            return None
+        sink.save(record)
+        self.clear()
+        log.warning("saved the session interrupted by the last stop as partial (%s)", record.key)
+        return record
