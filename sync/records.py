@@ -21,6 +21,7 @@ seconds are no longer stored in ``repetitions``.
 
 from __future__ import annotations
 
+import json
 import uuid as _uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -82,10 +83,21 @@ class RecordError(ValueError):
         super().__init__(f"invalid {kind or 'record'}: {text}")
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""Times outside [EARLIEST, LATEST) are refused (a local day must exist for every record)."""
+
+
 def _utc(v: datetime) -> datetime:
     if v.tzinfo is None or v.utcoffset() is None:
         raise ValueError("must include a time zone (UTC, e.g. 2026-01-31T08:00:00Z)")
-    return v.astimezone(UTC)
+    try:
+        t = v.astimezone(UTC)
+    except OverflowError:
+        t = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= t < LATEST:
+        raise ValueError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)")
+    return t
 
 
 class _Record(BaseModel):
@@ -269,27 +281,46 @@ MODELS: dict[str, type[_Record]] = {
 
 def _problems(exc: ValidationError) -> list[tuple[str, str]]:
     out = []
-    for err in exc.errors():
+    for err in exc.errors(include_url=False, include_input=False):
         loc = ".".join(str(p) for p in err["loc"]) or "<record>"
         out.append((loc, err["msg"]))
     return out
 
 
 def parse_record(data: Any) -> Record:
-    """Validate a JSON-like dict (migrating older versions) into a record, or raise ``RecordError``."""
+    """Validate a JSON-like dict (migrating older versions) into a record, or raise ``RecordError``.
+
+    Strict, as on the wire: ``"3"`` or ``true`` is not an integer, ``1`` is not a boolean,
+    and the ``uuid`` made on the kiosk must be there (a missing one is never invented here).
+    """
     if not isinstance(data, dict):
         raise RecordError([("<record>", f"must be a JSON object, got {type(data).__name__}")])
     kind = data.get("kind")
-    if kind not in MODELS:
-        raise RecordError([("kind", f"must be one of {', '.join(KINDS)} (got {kind!r})")])
+    if not isinstance(kind, str) or kind not in MODELS:
+        raise RecordError([("kind", f"must be one of {', '.join(KINDS)} (got {_show(kind)})")])
+    problems: list[tuple[str, str]] = []
+    if "uuid" not in data:
+        problems.append(("uuid", "Field required (the kiosk makes it when it saves)"))
     try:
         data = migrate(data)
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, ArithmeticError) as exc:
         raise RecordError([("schema_version", f"cannot migrate: {exc}")], kind) from None
     try:
-        return MODELS[kind].model_validate(data)  # type: ignore[return-value]
+        text = json.dumps(data, allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise RecordError([("<record>", f"not JSON data: {exc}")], kind) from None
+    try:
+        rec = MODELS[kind].model_validate_json(text, strict=True)
     except ValidationError as exc:
-        raise RecordError(_problems(exc), kind) from None
+        problems += _problems(exc)
+    if problems:
+        raise RecordError(problems, kind)
+    return rec  # type: ignore[return-value]
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def check_record(record: Any) -> Record:

@@ -10,11 +10,14 @@ gunzip), and problems become :class:`ApiError` (a 4xx with a JSON
 
 from __future__ import annotations
 
+import json
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 
 from sync.api import MAX_BATCH, MAX_BODY_BYTES, MAX_INFLATED_BYTES
 from sync.server.db import Database
@@ -40,6 +43,21 @@ class Limits:
     max_batch: int = MAX_BATCH
     max_body: int = MAX_BODY_BYTES
     max_inflated: int = MAX_INFLATED_BYTES
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: a lone surrogate echoed from a hostile
+    request (in a field name, say) can never make the answer unencodable (a 500)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(
+            content, ensure_ascii=True, allow_nan=False, separators=(",", ":")
+        ).encode("ascii")
+
+
+def safe_text(text: str, limit: int = 300) -> str:
+    """``text`` cut to ``limit`` characters, for echoing parts of a request in an answer."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def get_db(request: Request) -> Database:
@@ -107,9 +125,20 @@ def content_encoding(request: Request) -> str:
     return encoding
 
 
-def inflate(body: bytes, encoding: str, max_inflated: int) -> bytes | bytearray:
-    """gunzip ``body`` in bounded steps (at most ``max_inflated`` bytes out); 400/413 when bad."""
+def inflate(
+    body: bytes,
+    encoding: str,
+    max_inflated: int,
+    check: Callable[[bytes], None] | None = None,
+) -> bytes | bytearray:
+    """gunzip ``body`` in bounded steps (at most ``max_inflated`` bytes out); 400/413 when bad.
+
+    ``check`` sees every piece as it comes out (the plain body in one piece) and may raise
+    :class:`ApiError` to stop a bomb before the rest is inflated.
+    """
     if encoding == "identity":
+        if check is not None:
+            check(body)
         return body
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     out = bytearray()
@@ -117,6 +146,8 @@ def inflate(body: bytes, encoding: str, max_inflated: int) -> bytes | bytearray:
     try:
         while True:
             piece = inflater.decompress(data, INFLATE_CHUNK)
+            if check is not None and piece:
+                check(piece)
             out += piece
             if len(out) > max_inflated:
                 raise ApiError(413, f"body inflates to more than {max_inflated} bytes")

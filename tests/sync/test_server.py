@@ -131,9 +131,17 @@ def test_unreadable_bodies_get_a_clear_4xx(live_server: LiveServer) -> None:
         (dict(raw=b"{}", headers={"Content-Encoding": "br"}), 415, "br"),
         (dict(raw=b"x" * 2_100_000), 413, "limit"),
         (
-            dict(raw=gzip.compress(b" " * 5_000_000), headers={"Content-Encoding": "gzip"}),
+            dict(
+                raw=gzip.compress(b'{"records":[' + (b'"' + b"a" * 1000 + b'",') * 5000 + b"1]}"),
+                headers={"Content-Encoding": "gzip"},
+            ),
             413,
             "inflates",
+        ),
+        (
+            dict(raw=gzip.compress(b" " * 5_000_000), headers={"Content-Encoding": "gzip"}),
+            413,
+            "without a quote",
         ),
         (dict(body={"records": [session(i).to_json_dict() for i in range(501)]}), 413, "501"),
     ]
