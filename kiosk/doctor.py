@@ -94,6 +94,17 @@ def check_data_dir(cfg: Config) -> Check:
     return Check("data directory", status, f"{path} ({free:.1f} GB free)")
 
 
+def check_store(cfg: Config) -> Check:
+    """The record store read without changing it: corrupt files, quarantined records."""
+    from kiosk.data_layout import DataLayout
+    from sync.store import inspect_store
+
+    found = inspect_store(DataLayout(data_dir(cfg)).store)
+    if not found.exists:
+        return Check("store", "ok", found.summary())
+    return Check("store", "ok" if found.healthy else "warn", found.summary())
+
+
 def check_server(cfg: Config, timeout: float = 3.0) -> Check:
     if not cfg.sync.enabled:
         return Check("server", "ok", "sync disabled in config")
@@ -117,6 +128,7 @@ def run_checks(cfg: Config, cache: Path) -> list[Check]:
         lambda: check_camera(cfg),
         lambda: check_serial(cfg),
         lambda: check_data_dir(cfg),
+        lambda: check_store(cfg),
         lambda: check_server(cfg),
     ]
     out = []
