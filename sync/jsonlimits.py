@@ -11,7 +11,7 @@ This module makes each of those a named problem:
 - :func:`prescan` bounds a whole document at C speed before anything is
   built: how many JSON values it can hold (``[``, ``{`` and ``,`` counted,
   quotes too) and how long any single token can be (no run of bytes without
-  a quote longer than ``max_token_bytes``). It also works on a stream, piece
+  a quote or bracket longer than ``max_token_bytes``). It also works on a stream, piece
   by piece (:class:`Prescan`), so a decompression bomb is stopped early.
 - :func:`loads` parses with hooks that turn an oversized number, ``NaN`` or
   ``Infinity`` into an :class:`Oversize` marker instead of an exception.
@@ -60,7 +60,8 @@ class DocumentLimits:
     """Upper bound on JSON values (``[`` + ``{`` + ``,`` bytes, counted before parsing)."""
     max_quotes: int = 800_000
     max_token_bytes: int = 64 * 1024
-    """Longest run of bytes without a ``"``: bounds every string, number and whitespace run."""
+    """Longest run of bytes without a quote, bracket, brace, comma or colon: bounds every
+    number and run of spaces, and every string that is not full of counted bytes."""
 
 
 RECORD_LIMITS = RecordLimits()
@@ -101,7 +102,7 @@ class Prescan:
         self.quotes = 0
         self._run = 0
         """Bytes since the last quote (carried across pieces)."""
-        self._long_run = re.compile(rb'[^"]{%d}' % (limits.max_token_bytes + 1))
+        self._long_run = re.compile(rb'[^"\[\]{},:]{%d}' % (limits.max_token_bytes + 1))
 
     def feed(self, piece: bytes | bytearray) -> None:
         lim = self.limits
@@ -114,21 +115,27 @@ class Prescan:
         self.quotes += quotes
         if self.quotes > lim.max_quotes:
             raise LimitError(f"holds more than {lim.max_quotes // 2:,} strings")
-        if quotes == 0:
+        last = _LAST_BREAK.search(piece)
+        if last is None:  # no structural byte at all in this piece
             self._run += len(piece)
         else:
-            first = piece.find(b'"')
-            if self._run + first > lim.max_token_bytes or self._long_run.search(piece):
+            first = _BREAK.search(piece)
+            assert first is not None
+            if self._run + first.start() > lim.max_token_bytes or self._long_run.search(piece):
                 self._too_long()
-            self._run = len(piece) - piece.rfind(b'"') - 1
+            self._run = len(piece) - last.start() - 1
         if self._run > lim.max_token_bytes:
             self._too_long()
 
     def _too_long(self) -> None:
         raise LimitError(
-            f"runs for more than {self.limits.max_token_bytes:,} bytes without a quote "
-            "(a string, number or run of spaces that long is refused)"
+            f"runs for more than {self.limits.max_token_bytes:,} bytes without a quote or "
+            "bracket (a string, number or run of spaces that long is refused)"
         )
+
+
+_BREAK = re.compile(rb'["\[\]{},:]')
+_LAST_BREAK = re.compile(rb'["\[\]{},:][^"\[\]{},:]*\Z')
 
 
 def prescan(data: bytes | bytearray, limits: DocumentLimits = DOCUMENT_LIMITS) -> None:

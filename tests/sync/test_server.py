@@ -141,7 +141,7 @@ def test_unreadable_bodies_get_a_clear_4xx(live_server: LiveServer) -> None:
         (
             dict(raw=gzip.compress(b" " * 5_000_000), headers={"Content-Encoding": "gzip"}),
             413,
-            "without a quote",
+            "without a quote or bracket",
         ),
         (dict(body={"records": [session(i).to_json_dict() for i in range(501)]}), 413, "501"),
     ]
