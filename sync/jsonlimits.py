@@ -101,8 +101,7 @@ class Prescan:
         self.values = 0
         self.quotes = 0
         self._run = 0
-        """Bytes since the last quote (carried across pieces)."""
-        self._long_run = re.compile(rb'[^"\[\]{},:]{%d}' % (limits.max_token_bytes + 1))
+        """Bytes since the last quote or structural byte (carried across pieces)."""
 
     def feed(self, piece: bytes | bytearray) -> None:
         lim = self.limits
@@ -115,15 +114,15 @@ class Prescan:
         self.quotes += quotes
         if self.quotes > lim.max_quotes:
             raise LimitError(f"holds more than {lim.max_quotes // 2:,} strings")
-        last = _LAST_BREAK.search(piece)
-        if last is None:  # no structural byte at all in this piece
+        runs = piece.translate(_BREAKS_TO_QUOTE).split(b'"')
+        if len(runs) == 1:  # no structural byte at all in this piece
             self._run += len(piece)
         else:
-            first = _BREAK.search(piece)
-            assert first is not None
-            if self._run + first.start() > lim.max_token_bytes or self._long_run.search(piece):
+            if self._run + len(runs[0]) > lim.max_token_bytes:
                 self._too_long()
-            self._run = len(piece) - last.start() - 1
+            if max(map(len, runs)) > lim.max_token_bytes:
+                self._too_long()
+            self._run = len(runs[-1])
         if self._run > lim.max_token_bytes:
             self._too_long()
 
@@ -134,8 +133,7 @@ class Prescan:
         )
 
 
-_BREAK = re.compile(rb'["\[\]{},:]')
-_LAST_BREAK = re.compile(rb'["\[\]{},:][^"\[\]{},:]*\Z')
+_BREAKS_TO_QUOTE = bytes.maketrans(b"[]{},:", b'""""""')
 
 
 def prescan(data: bytes | bytearray, limits: DocumentLimits = DOCUMENT_LIMITS) -> None:
