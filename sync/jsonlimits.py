@@ -50,6 +50,9 @@ class RecordLimits:
     """Characters in one string (the longest field allows 2,000)."""
     max_int_digits: int = 16
     max_float_chars: int = 40
+    allow_nul: bool = False
+    """The kiosk's store keeps a NUL in a text (it can); the server refuses it (PostgreSQL
+    cannot store it), so the kiosk learns the record is invalid and stops sending it."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,9 @@ class DocumentLimits:
 
 
 RECORD_LIMITS = RecordLimits()
+STORE_LIMITS = RecordLimits(allow_nul=True, max_values=250_000)
+"""For the kiosk's own files: loose enough for every record the schema accepts (10,000
+repetitions with 20 flags each), so what the store saved it can always read back."""
 DOCUMENT_LIMITS = DocumentLimits()
 
 
@@ -304,7 +310,7 @@ def split_members(data: bytes, key: str) -> Split:
 def _string_problem(text: str, limits: RecordLimits) -> str | None:
     if len(text) > limits.max_string:
         return f"text of {len(text):,} characters is longer than {limits.max_string:,}"
-    if "\x00" in text:
+    if not limits.allow_nul and "\x00" in text:
         return "contains a NUL character (U+0000), which the database cannot store"
     if _SURROGATE.search(text):
         return "contains a lone surrogate (not valid Unicode text)"

@@ -194,7 +194,7 @@ def _judge(doc_id: str, doc: Any) -> str | tuple[dict[str, Any], Record, str]:
         return f"nested deeper than {jsonlimits.RECORD_LIMITS.max_depth} levels"
     if not _DOC_ID.fullmatch(doc_id):
         return f"document id {doc_id[:20]!r} is not a number"
-    bad = jsonlimits.problem(doc)
+    bad = jsonlimits.problem(doc, jsonlimits.STORE_LIMITS)
     if bad is not None:
         return f"{bad[0]}: {bad[1]}"
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
