@@ -441,9 +441,10 @@ class Store:
             n = 0
             for uid, reason in reasons.items():
                 uid = str(uid)
-                fields = {"rejected": reason[:500] or "rejected", "invalid": invalid}
+                text = reason[:500] or "rejected"
+                fields = {"rejected": text, "invalid": invalid}
                 if uid in self._unsynced and self._set_flags([uid], fields):
-                    self._rejected[uid] = fields["rejected"]
+                    self._rejected[uid] = text
                     if invalid:
                         self._invalid.add(uid)
                     else:

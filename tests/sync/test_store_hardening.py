@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ def quarantine(store_dir: Path) -> dict[str, Any]:
     return out
 
 
-BAD_CASES = {
+BAD_CASES: dict[str, Callable[[], bytes]] = {
     "missing uuid": lambda: json.dumps(
         {k: v for k, v in json.loads(doc_text(2)).items()}
         | {"data": {k: v for k, v in fixed(2).to_json_dict().items() if k != "uuid"}}
@@ -115,8 +116,10 @@ def test_damaged_bookkeeping_is_rebuilt_not_lost(tmp_path: Path) -> None:
     """``ts`` a number, ``uuid`` missing at the document level, ``synced`` a string: the record
     itself is fine, so it is kept and its bookkeeping rebuilt from it."""
     docs = []
-    for i, damage in enumerate([{"ts": 12345}, {"uuid": None}, {"synced": "yes"},
-                                {"kind": ["x"]}, {"rejected": 7}], start=1):
+    damages: list[dict[str, Any]] = [
+        {"ts": 12345}, {"uuid": None}, {"synced": "yes"}, {"kind": ["x"]}, {"rejected": 7}
+    ]
+    for i, damage in enumerate(damages, start=1):
         doc = make_doc(fixed(i), synced=False) | damage
         docs.append(json.dumps(doc).encode())
     write_segment(tmp_path, docs)
