@@ -76,7 +76,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> SafeJSONResponse:
-        return SafeJSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+        # 404/405 and the like: the body (if any) was never read; close rather than drain it
+        headers = {**(exc.headers or {}), "Connection": "close"}
+        return SafeJSONResponse({"detail": exc.detail}, exc.status_code, headers=headers)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -219,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a clear message, not a traceback, for administrators
         from sqlalchemy.exc import SQLAlchemyError
 
-        if isinstance(exc, SQLAlchemyError | OSError):
+        if isinstance(exc, SQLAlchemyError | OSError | RuntimeError):
             print(f"error: {exc}", file=sys.stderr)
             return 1
         raise

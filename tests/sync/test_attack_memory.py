@@ -183,6 +183,8 @@ def test_a_1gb_body_without_a_token_is_refused_before_it_is_read(
             for path in ("/api/v1/heartbeat", "/api/v1/records"):
                 for chunked in (False, True):
                     answers.append((401, send_huge(srv.port, path, {}, GB, chunked)))
+            answers.append((404, send_huge(srv.port, "/nowhere", {}, GB, False)))
+            answers.append((405, send_huge(srv.port, "/api/v1/health", {}, GB, True)))
             for chunked in (False, True):  # with a token: refused at the body cap
                 answers.append((413, send_huge(srv.port, "/api/v1/records", auth, GB, chunked)))
     assert all(f" {code} " in a for code, a in answers), answers
