@@ -164,12 +164,21 @@ def _hooks(limits: RecordLimits) -> dict[str, Any]:
 
 
 def loads(data: bytes | bytearray | str, limits: RecordLimits = RECORD_LIMITS) -> Any:
-    """``json.loads`` where oversized numbers, ``NaN`` and ``Infinity`` become :class:`Oversize`.
+    """``json.loads`` that does not fail on numbers: one too long to convert becomes an
+    :class:`Oversize` marker (other large numbers, ``NaN`` and ``Infinity`` are kept as
+    Python reads them; :func:`problem` and the record schema refuse them).
 
+    Plain ``json.loads`` first (number hooks make parsing three times slower); only a
+    document with a number Python refuses to convert is parsed again with the hooks.
     Raises ``json.JSONDecodeError``/``UnicodeDecodeError`` for text that is not JSON and
     ``RecursionError`` for nesting deeper than Python's stack (use :func:`split_members`).
     """
-    return json.loads(data, **_hooks(limits))
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # e.g. "Exceeds the limit (4300 digits) for integer string conversion"
+        return json.loads(data, **_hooks(limits))
 
 
 # --- finding members without building them -----------------------------------------
@@ -320,8 +329,50 @@ def _string_problem(text: str, limits: RecordLimits) -> str | None:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _clean_text(text: str, limits: RecordLimits) -> bool:
+    if len(text) > limits.max_string or (not limits.allow_nul and "\x00" in text):
+        return False
+    return text.isascii() or _SURROGATE.search(text) is None
+
+
+def _clean(value: Any, limits: RecordLimits) -> bool:
+    """True when ``value`` is within ``limits`` (the fast walk: no paths kept)."""
+    count = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    max_depth, max_items = limits.max_depth, limits.max_items
+    while stack:
+        v, depth = stack.pop()
+        count += 1
+        t = type(v)
+        if t is str:
+            if not _clean_text(v, limits):
+                return False
+        elif t is dict:
+            if depth >= max_depth or len(v) > max_items:
+                return False
+            for k in v:
+                if not _clean_text(k, limits):
+                    return False
+            stack.extend((x, depth + 1) for x in v.values())
+        elif t is list:
+            if depth >= max_depth or len(v) > max_items:
+                return False
+            stack.extend((x, depth + 1) for x in v)
+        elif t is int:
+            if not -_INT_LIMIT < v < _INT_LIMIT:
+                return False
+        elif t is float:
+            if not math.isfinite(v):
+                return False
+        elif t is Oversize:
+            return False
+    return count <= limits.max_values
+
+
 def problem(value: Any, limits: RecordLimits = RECORD_LIMITS) -> tuple[str, str] | None:
     """The first way ``value`` (from :func:`loads`) breaks ``limits``: ``(path, message)``."""
+    if _clean(value, limits):
+        return None
     count = 0
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     while stack:
@@ -350,4 +401,12 @@ def problem(value: Any, limits: RecordLimits = RECORD_LIMITS) -> tuple[str, str]
                 return where, bad
         elif isinstance(v, Oversize):
             return where, f"{v.describe()} is out of range"
+        elif isinstance(v, float) and not math.isfinite(v):
+            return where, f"number {v} is out of range"
+        elif isinstance(v, int) and not isinstance(v, bool) and not -_INT_LIMIT < v < _INT_LIMIT:
+            return where, f"{Oversize.of(str(v)).describe()} is out of range"
     return None
+
+
+_INT_LIMIT = 10**16
+"""Integers of more digits than ``RecordLimits.max_int_digits`` (16) are refused."""
