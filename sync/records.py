@@ -26,7 +26,7 @@ import uuid as _uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -317,7 +317,7 @@ def parse_record(data: Any) -> Record:
         problems += [(f, m) for f, m in _problems(exc) if f not in named]
     if problems:
         raise RecordError(problems, kind)
-    return rec  # type: ignore[return-value]
+    return cast(Record, rec)
 
 
 # --- strict JSON types ----------------------------------------------------------------

@@ -125,7 +125,11 @@ def content_encoding(request: Request) -> str:
     if encoding in ("", "identity"):
         return "identity"
     if encoding != "gzip":
-        raise ApiError(415, f"Content-Encoding {encoding!r} not supported (use gzip or none)")
+        raise ApiError(
+            415,
+            safe_text(f"Content-Encoding {encoding!r} not supported (use gzip or none)"),
+            _CLOSE,
+        )
     return encoding
 
 

@@ -95,14 +95,13 @@ def _parse_by_record(body: bytes, limits: Limits) -> list[Any] | RecordsResponse
 
 
 def over_the_limit(items: list[Any], max_batch: int) -> RecordsResponse:
+    """413 with a result per record; past twice the limit, without (the answer stays small)."""
     detail = f"batch of {len(items)} records is over the limit of {max_batch}"
+    if len(items) > 2 * max_batch:
+        return RecordsResponse(detail=f"{detail}; nothing stored", rejected=len(items))
+    error = FieldError(field="<batch>", message=f"{detail}; nothing stored")
     over = [
-        RecordResult(
-            index=i,
-            uuid=uuid_of(item),
-            status="rejected",
-            errors=[FieldError(field="<batch>", message=f"{detail}; nothing stored")],
-        )
+        RecordResult(index=i, uuid=uuid_of(item), status="rejected", errors=[error])
         for i, item in enumerate(items)
     ]
     return RecordsResponse(detail=detail, rejected=len(items), results=over)
@@ -159,6 +158,16 @@ def check_batch(items: list[Any], kiosk: str) -> CheckedBatch:
 
 
 _UUIDISH = re.compile(r"[0-9A-Za-z-]{1,64}")
+
+
+def judge_body(
+    raw: bytes, encoding: str, limits: Limits, kiosk: str
+) -> CheckedBatch | RecordsResponse:
+    """:func:`parse_body` then :func:`check_batch` (one trip off the event loop)."""
+    items = parse_body(raw, encoding, limits)
+    if isinstance(items, RecordsResponse):
+        return items
+    return check_batch(items, kiosk)
 
 
 def uuid_of(item: Any) -> str | None:

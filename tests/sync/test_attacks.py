@@ -256,3 +256,16 @@ def test_hostile_json_never_gets_a_5xx_and_the_valid_record_is_stored(
 
     attack()
     assert seen["calls"] >= 40
+
+
+def test_a_huge_batch_gets_a_small_answer(live_server: LiveServer) -> None:
+    """Far over the batch limit (here 500): 413 without a result per item, so the answer
+    cannot be made large by sending many tiny items."""
+    r = post_raw(live_server, b'{"records":[' + b",".join([b"0"] * 150_000) + b"]}", gz=True)
+    assert r.status_code == 413 and r.json()["results"] == []
+    assert "150000 records" in r.json()["detail"] and len(r.content) < 1000
+
+
+def test_an_unsupported_encoding_is_refused_before_the_body(live_server: LiveServer) -> None:
+    r = post_raw(live_server, b"x" * 1000, headers={"Content-Encoding": "br"})
+    assert r.status_code == 415 and r.headers.get("connection") == "close"

@@ -31,7 +31,7 @@ from sync.server.deps import (
     content_encoding,
     read_body,
 )
-from sync.server.ingest import check_batch, parse_body
+from sync.server.ingest import judge_body
 
 router = APIRouter()
 
@@ -70,10 +70,9 @@ async def post_records(
 ) -> SafeJSONResponse:
     encoding = content_encoding(request)
     raw = await read_body(request, limits)
-    items = await run_in_threadpool(parse_body, raw, encoding, limits)
-    if isinstance(items, RecordsResponse):  # the batch is over the limit
-        return SafeJSONResponse(items.model_dump(), 413)
-    checked = await run_in_threadpool(check_batch, items, kiosk)
+    checked = await run_in_threadpool(judge_body, raw, encoding, limits, kiosk)
+    if isinstance(checked, RecordsResponse):  # the batch is over the limit
+        return SafeJSONResponse(checked.model_dump(), 413)
     outcome = await run_in_threadpool(db.upsert, kiosk, list(checked.valid.values()))
     results = checked.results
     for r in results:
