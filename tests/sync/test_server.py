@@ -206,6 +206,19 @@ def test_add_kiosk_prints_a_token_once_and_stores_only_its_hash(db_url: str) -> 
         assert bad.stderr.startswith("error: kiosk id"), bad.stderr
         assert "Traceback" not in bad.stderr
     assert [k["name"] for k in Database(db_url).list_kiosks()] == ["hall-3"]
+    north = subprocess.run(
+        cmd[:4] + ["hall-4", "--community", "north-park", "--db", db_url],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    assert north.returncode == 0 and "north-park" in north.stdout, north.stderr
+    listed = subprocess.run(
+        cmd[:3] + ["list-kiosks", "--db", db_url], capture_output=True, text=True, cwd=REPO
+    )
+    assert "north-park" in listed.stdout and "default" in listed.stdout
+    assert {k["name"]: k["community"] for k in Database(db_url).list_kiosks()} == {
+        "hall-3": "default",
+        "hall-4": "north-park",
+    }
 
 
 def test_dev_server_enrols_the_local_kiosk(tmp_path: Path) -> None:
