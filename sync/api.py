@@ -12,7 +12,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sync.records import ExerciseSession, Feedback, FitnessTestResult, LessonProgress
+from sync.records import (
+    KIOSK_ID_MAX,
+    KIOSK_ID_PATTERN,
+    ExerciseSession,
+    Feedback,
+    FitnessTestResult,
+    LessonProgress,
+)
 
 API_PREFIX = "/api/v1"
 RECORDS_PATH = f"{API_PREFIX}/records"
@@ -23,8 +30,9 @@ MAX_BATCH = 1000
 """Most records the server accepts in one POST."""
 MAX_BODY_BYTES = 8 * 1024 * 1024
 """Largest request body on the wire (compressed or not)."""
-MAX_INFLATED_BYTES = 32 * 1024 * 1024
-"""Largest request body after gunzip."""
+MAX_INFLATED_BYTES = 8 * 1024 * 1024
+"""Largest request body after gunzip (a batch of 1,000 ordinary records is about 1 MB; a
+client that meets 413 halves its batch)."""
 
 Status = Literal["created", "updated", "unchanged", "rejected"]
 ACKNOWLEDGED: frozenset[str] = frozenset({"created", "updated", "unchanged"})
@@ -64,7 +72,7 @@ class RecordsRequest(BaseModel):
 
 class HeartbeatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kiosk_id: Annotated[str, Field(min_length=1, max_length=64)]
+    kiosk_id: Annotated[str, Field(min_length=1, max_length=KIOSK_ID_MAX, pattern=KIOSK_ID_PATTERN)]
     waiting: Annotated[int, Field(ge=0, le=10_000_000)] = 0
     rejected: Annotated[int, Field(ge=0, le=10_000_000)] = 0
     app_version: Annotated[str, Field(max_length=40)] = ""

@@ -8,10 +8,13 @@ record synced only when the server's response acknowledges that very UUID.
 Anything else (a reset connection, a timeout, a 5xx, a response lost after
 the server committed) leaves the records unsynced; the retried POST is safe
 because the server upserts on the UUID. Retries back off exponentially with
-full jitter and honour ``Retry-After``. Records the server rejects (for
-example a kiosk id that no longer matches the token) are remembered as
-rejected in the store and shown to the maintainer instead of being resent
-forever.
+full jitter and honour ``Retry-After``. Records the server rejects are
+remembered as rejected in the store and shown to the maintainer instead of
+being resent forever: a record refused as invalid (bad data, too large, a
+character the server's database cannot store) is marked invalid and never
+resent, never dropped; a record refused for this kiosk's identity (a kiosk id
+that no longer matches the token) waits for ``kiosk sync --retry-rejected``
+once the configuration is fixed.
 """
 
 from __future__ import annotations
@@ -291,7 +294,9 @@ class SyncClient:
                     report.batches -= 1
                     return True, max(1, len(batch) // 2)
                 if code == 413:
-                    self.store.mark_rejected({next(iter(sent)): "record too large for the server"})
+                    self.store.mark_rejected(
+                        {next(iter(sent)): "record too large for the server"}, invalid=True
+                    )
                     report.rejected += 1
                     return True, batch_size
                 detail = (data or {}).get("detail") if data else resp.text[:200]
@@ -311,6 +316,7 @@ class SyncClient:
     def _apply_results(self, results: list[Any], sent: set[str], report: SyncReport) -> bool:
         acked: list[str] = []
         rejected: dict[str, str] = {}
+        invalid: dict[str, str] = {}
         for r in results:
             if not isinstance(r, dict):
                 continue
@@ -326,22 +332,22 @@ class SyncClient:
                 else:
                     report.unchanged += 1
             elif status == "rejected":
-                errs = r.get("errors") or []
+                errs = [e for e in (r.get("errors") or []) if isinstance(e, dict)]
                 reason = (
-                    "; ".join(
-                        f"{e.get('field')}: {e.get('message')}" for e in errs if isinstance(e, dict)
-                    )
+                    "; ".join(f"{e.get('field')}: {e.get('message')}" for e in errs)
                     or "rejected by the server"
                 )
-                rejected[uid] = reason
+                (rejected if _kiosk_mismatch(errs) else invalid)[uid] = reason
         if acked:
             self.store.mark_synced(acked)
+        for uid, reason in (rejected | invalid).items():
+            log.warning("server rejected record %s: %s", uid, reason)
         if rejected:
-            for uid, reason in rejected.items():
-                log.warning("server rejected record %s: %s", uid, reason)
             self.store.mark_rejected(rejected)
-            report.rejected += len(rejected)
-        return bool(acked or rejected)
+        if invalid:
+            self.store.mark_rejected(invalid, invalid=True)
+        report.rejected += len(rejected) + len(invalid)
+        return bool(acked or rejected or invalid)
 
     # --- heartbeat ----------------------------------------------------------------
 
@@ -364,6 +370,14 @@ class SyncClient:
             log.debug("heartbeat failed: %s", exc)
             return False
         return resp.status_code == 200
+
+
+def _kiosk_mismatch(errors: list[dict[str, Any]]) -> bool:
+    """The server refused a record only because its kiosk id is not this token's kiosk."""
+    return bool(errors) and all(
+        e.get("field") == "kiosk_id" and "token belongs to kiosk" in str(e.get("message"))
+        for e in errors
+    )
 
 
 def _json_or_none(resp: requests.Response) -> dict[str, Any] | None:

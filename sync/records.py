@@ -21,10 +21,12 @@ seconds are no longer stored in ``repetitions``.
 
 from __future__ import annotations
 
+import functools
 import uuid as _uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -82,10 +84,21 @@ class RecordError(ValueError):
         super().__init__(f"invalid {kind or 'record'}: {text}")
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""Times outside [EARLIEST, LATEST) are refused (a local day must exist for every record)."""
+
+
 def _utc(v: datetime) -> datetime:
     if v.tzinfo is None or v.utcoffset() is None:
         raise ValueError("must include a time zone (UTC, e.g. 2026-01-31T08:00:00Z)")
-    return v.astimezone(UTC)
+    try:
+        t = v.astimezone(UTC)
+    except OverflowError:
+        t = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= t < LATEST:
+        raise ValueError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)")
+    return t
 
 
 class _Record(BaseModel):
@@ -269,27 +282,130 @@ MODELS: dict[str, type[_Record]] = {
 
 def _problems(exc: ValidationError) -> list[tuple[str, str]]:
     out = []
-    for err in exc.errors():
+    for err in exc.errors(include_url=False, include_input=False):
         loc = ".".join(str(p) for p in err["loc"]) or "<record>"
         out.append((loc, err["msg"]))
     return out
 
 
 def parse_record(data: Any) -> Record:
-    """Validate a JSON-like dict (migrating older versions) into a record, or raise ``RecordError``."""
+    """Validate a JSON-like dict (migrating older versions) into a record, or raise ``RecordError``.
+
+    Strict, as on the wire: every field must hold its own JSON type (``"3"`` or ``true`` is
+    not an integer, ``1`` is not a boolean, a number is not a time), and the ``uuid`` made on
+    the kiosk must be there (a missing one is never invented here).
+    """
     if not isinstance(data, dict):
         raise RecordError([("<record>", f"must be a JSON object, got {type(data).__name__}")])
     kind = data.get("kind")
-    if kind not in MODELS:
-        raise RecordError([("kind", f"must be one of {', '.join(KINDS)} (got {kind!r})")])
+    if not isinstance(kind, str) or kind not in MODELS:
+        raise RecordError([("kind", f"must be one of {', '.join(KINDS)} (got {_show(kind)})")])
+    problems: list[tuple[str, str]] = []
+    if "uuid" not in data:
+        problems.append(("uuid", "Field required (the kiosk makes it when it saves)"))
     try:
         data = migrate(data)
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, ArithmeticError) as exc:
         raise RecordError([("schema_version", f"cannot migrate: {exc}")], kind) from None
+    if not isinstance(data, dict):  # pragma: no cover - migrations return dicts
+        raise RecordError([("<record>", "migration did not give an object")], kind)
+    problems += _json_type_problems(MODELS[kind], data, "")
     try:
-        return MODELS[kind].model_validate(data)  # type: ignore[return-value]
+        rec = MODELS[kind].model_validate(data)
     except ValidationError as exc:
-        raise RecordError(_problems(exc), kind) from None
+        named = {f for f, _m in problems}
+        problems += [(f, m) for f, m in _problems(exc) if f not in named]
+    if problems:
+        raise RecordError(problems, kind)
+    return cast(Record, rec)
+
+
+# --- strict JSON types ----------------------------------------------------------------
+#
+# pydantic's lax mode (kept for records built in Python) would turn "3" or true into 3 and
+# 1 into True; on the wire and on disk a field must hold its own JSON type. Checked from
+# the models' annotations before validation (the strict JSON mode of pydantic does the
+# same but costs twice as much at every store open).
+
+_JsonKind = str | type[BaseModel]
+
+
+def _kind_of(annotation: Any) -> tuple[_JsonKind | None, bool]:
+    """The JSON type a field takes (``None``: not checked here) and whether null is allowed."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _kind_of(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        kind, _ = _kind_of(args[0]) if len(args) == 1 else (None, False)
+        return kind, True
+    if annotation is bool:
+        return "boolean", False
+    if annotation is int:
+        return "integer", False
+    if annotation is float:
+        return "number", False
+    if annotation in (str, datetime, _uuid.UUID):
+        return "string", False
+    if origin is Literal:
+        values = get_args(annotation)
+        if all(isinstance(v, str) for v in values):
+            return "string", False
+        return None, False
+    if origin is list:
+        return "array", False
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    return None, False
+
+
+@functools.cache
+def _field_kinds(model: type[BaseModel]) -> tuple[tuple[str, _JsonKind, bool], ...]:
+    out = []
+    for name, f in model.model_fields.items():
+        kind, nullable = _kind_of(f.annotation)
+        if kind is not None:
+            out.append((name, kind, nullable))
+    return tuple(out)
+
+
+_JSON_TYPES: dict[type, str] = {
+    type(None): "null",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    list: "array",
+    dict: "object",
+}
+
+
+def _json_type_problems(
+    model: type[BaseModel], data: dict[str, Any], prefix: str
+) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for name, kind, nullable in _field_kinds(model):
+        value = data.get(name, _ABSENT)
+        if value is _ABSENT or (value is None and nullable):
+            continue
+        got = _JSON_TYPES.get(type(value), type(value).__name__)
+        if got == kind or (got == "integer" and kind == "number"):
+            continue
+        if isinstance(kind, str):
+            out.append((prefix + name, f"must be a JSON {kind}, not {got}"))
+        elif got != "object":
+            out.append((prefix + name, f"must be a JSON object, not {got}"))
+        else:
+            out += _json_type_problems(kind, value, f"{prefix}{name}.")
+    return out
+
+
+_ABSENT = object()
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def check_record(record: Any) -> Record:

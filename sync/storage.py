@@ -87,6 +87,10 @@ def read_json_object(path: Path) -> dict[str, Any] | None:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CorruptFileError(path, f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise CorruptFileError(path, "nested too deeply to read") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise CorruptFileError(path, f"unreadable JSON ({exc})") from None
     if not isinstance(data, dict):
         raise CorruptFileError(path, f"expected a JSON object, found {type(data).__name__}")
     return data

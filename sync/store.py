@@ -11,6 +11,12 @@ Layout under the store directory::
     corrupt/                           files (or records) found broken at start, moved aside
     .lock                              exclusive lock: one process owns the store
 
+A file that is not a JSON object is moved to ``corrupt/`` whole; a bad record
+inside a good file (:mod:`sync.segment` says which) is quarantined: its exact
+text goes to ``corrupt/<file>.<time>.records.json`` with the reason, and the
+rest of the file is kept. :func:`inspect_store` reports all of this without
+changing anything (``kiosk doctor``).
+
 New records go into the newest ("active") segment; a new segment starts when
 it is full or the month changes, so a save rewrites at most one small file
 (through :class:`sync.storage.AtomicJSONStorage`: temp file, fsync, rename,
@@ -26,6 +32,7 @@ second process (say ``kiosk sync`` while the kiosk runs) out.
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import re
@@ -39,20 +46,25 @@ from typing import Any
 
 from tinydb import TinyDB
 
-from sync.records import SCHEMA_VERSION, Record, RecordError, check_record, parse_record
-from sync.storage import (
-    TMP_SUFFIX,
-    AtomicJSONStorage,
-    CorruptFileError,
-    atomic_write_bytes,
-    dumps,
-    read_json_object,
-)
+from sync.records import Record, check_record, parse_record
+from sync.segment import FORMAT, TABLE, BadRecord, make_doc, read_segment
+from sync.storage import TMP_SUFFIX, AtomicJSONStorage, atomic_write_bytes, dumps
 
 log = logging.getLogger(__name__)
 
-TABLE = "records"
-FORMAT = 1
+__all__ = [
+    "FORMAT",
+    "TABLE",
+    "Store",
+    "StoreBusyError",
+    "StoreClosedError",
+    "StoreError",
+    "StoreInspection",
+    "StoreStats",
+    "StoreWarning",
+    "inspect_store",
+]
+
 _SEG_RE = re.compile(r"^seg-(\d{4})-(\d{2})-(\d{6})\.json$")
 
 
@@ -94,6 +106,12 @@ class StoreStats:
     rejected: int
     segments: int
     warnings: list[StoreWarning] = field(default_factory=list)
+    invalid: int = 0
+    """Of ``rejected``: records the server refused as invalid (kept, never resent)."""
+    quarantined: int = 0
+    """Bad records set aside in ``corrupt/`` when the store was opened."""
+    corrupt_files: int = 0
+    """Whole files moved to ``corrupt/`` when the store was opened."""
 
 
 def _now() -> datetime:
@@ -138,6 +156,9 @@ class Store:
         self._where: dict[str, tuple[str, int]] = {}
         self._unsynced: dict[str, None] = {}
         self._rejected: dict[str, str] = {}
+        self._invalid: set[str] = set()
+        self._quarantined = 0
+        self._corrupt_files = 0
         self._segs: dict[str, _SegMeta] = {}
         self._active: str | None = None
         self._next_seq = 1
@@ -199,6 +220,7 @@ class Store:
             dest = self.corrupt_dir / f"{path.name}.{stamp}.{n}.corrupt"
             n += 1
         os.replace(path, dest)
+        self._corrupt_files += 1
         self._warn(f"corrupt store file {path.name} moved aside to {dest} ({reason})", dest)
         return dest
 
@@ -209,72 +231,71 @@ class Store:
         names = sorted(p.name for p in self.seg_dir.iterdir() if _SEG_RE.match(p.name))
         for name in names:
             path = self.seg_dir / name
-            seq = int(_SEG_RE.match(name).group(3))  # type: ignore[union-attr]
+            seq = int(name[-11:-5])
             self._next_seq = max(self._next_seq, seq + 1)
             try:
-                data = read_json_object(path)
-                if data is None:
-                    continue
-                docs = data.get(TABLE, {})
-                if not isinstance(docs, dict):
-                    raise CorruptFileError(path, f"table {TABLE!r} is not an object")
-            except CorruptFileError as exc:
-                self._move_aside(path, exc.reason)
+                raw = path.read_bytes()
+            except FileNotFoundError:
                 continue
-            self._index_segment(path, data, docs)
+            self._index_segment(path, raw)
         if names:
             last = names[-1]
             if last in self._segs:
                 self._active = last
 
-    def _index_segment(self, path: Path, data: dict[str, Any], docs: dict[str, Any]) -> None:
+    def _index_segment(self, path: Path, raw: bytes) -> None:
         name = path.name
+        read = read_segment(raw)
+        if read.corrupt is not None:
+            self._move_aside(path, read.corrupt)
+            return
         meta = _SegMeta(name)
-        changed = False
-        bad: dict[str, Any] = {}
+        bad = list(read.bad)
+        docs = read.docs
+        for b in bad:
+            self._warn(f"invalid record {b.doc_id} in {name} quarantined: {b.reason}", path)
         for doc_id, doc in list(docs.items()):
-            problem = None
-            try:
-                if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
-                    raise RecordError([("<document>", "not a stored record")])
-                int(doc_id)
-                rec = parse_record(doc["data"])
-                if doc["data"].get("schema_version") != SCHEMA_VERSION:  # migrated: rewrite
-                    doc = _make_doc(rec, synced=bool(doc.get("synced")), prev=doc)
-                    docs[doc_id] = doc
-                    changed = True
-            except (RecordError, ValueError) as exc:
-                problem = str(exc)
-            if problem is not None:
-                bad[doc_id] = docs.pop(doc_id)
-                changed = True
-                self._warn(f"invalid record {doc_id} in {name} quarantined: {problem}", path)
-                continue
             uid = doc["uuid"]
             if uid in self._where:
                 # Cannot happen through this API; keep the first, report the second.
-                bad[doc_id] = docs.pop(doc_id)
-                changed = True
+                bad.append(BadRecord(doc_id, f"duplicate of record {uid}", dumps(docs.pop(doc_id))))
                 self._warn(f"duplicate record {uid} in {name} quarantined", path)
                 continue
             self._where[uid] = (name, int(doc_id))
             meta.count += 1
-            meta.newest = max(meta.newest, doc.get("ts", ""))
+            meta.newest = max(meta.newest, doc["ts"])
             if doc.get("rejected"):
                 self._rejected[uid] = str(doc["rejected"])
+                if doc.get("invalid") is True:
+                    self._invalid.add(uid)
             if not doc.get("synced"):
                 meta.unsynced += 1
                 self._unsynced[uid] = None
         if bad:
-            self.corrupt_dir.mkdir(exist_ok=True)
-            stamp = _now().strftime("%Y%m%dT%H%M%SZ")
-            atomic_write_bytes(self.corrupt_dir / f"{name}.{stamp}.records.json", dumps(bad))
-        if changed:
-            data[TABLE] = docs
-            data.setdefault("_meta", {"1": {"format": FORMAT}})
-            atomic_write_bytes(path, dumps(data))
+            self._quarantine(name, bad)
+        if bad or read.changed:
+            atomic_write_bytes(path, dumps(read.data))
             log.info("store file %s upgraded/repaired in place", name)
+        for doc_id in read.repaired:
+            log.warning("store file %s: record %s had damaged bookkeeping; rebuilt", name, doc_id)
         self._segs[name] = meta
+
+    def _quarantine(self, name: str, bad: list[BadRecord]) -> None:
+        """Keep each bad record's exact text, with the reason, in ``corrupt/``."""
+        self.corrupt_dir.mkdir(exist_ok=True)
+        stamp = _now().strftime("%Y%m%dT%H%M%SZ")
+        dest = self.corrupt_dir / f"{name}.{stamp}.records.json"
+        n = 1
+        while dest.exists():
+            dest = self.corrupt_dir / f"{name}.{stamp}.{n}.records.json"
+            n += 1
+        parts = [
+            json.dumps(b.doc_id).encode() + b":{\"reason\":" + json.dumps(b.reason).encode()
+            + b",\"document\":" + b.raw + b"}"
+            for b in bad
+        ]
+        atomic_write_bytes(dest, b"{" + b",".join(parts) + b"}")
+        self._quarantined += len(bad)
 
     # --- segments -----------------------------------------------------------------
 
@@ -331,7 +352,7 @@ class Store:
             updates: dict[str, list[tuple[int, dict[str, Any]]]] = {}
             for rec in valid:
                 uid = rec.key
-                doc = _make_doc(rec, synced=False)
+                doc = make_doc(rec, synced=False)
                 if uid in new:
                     new[uid] = doc
                     continue
@@ -361,6 +382,7 @@ class Store:
                         self._unsynced[uid] = None
                         meta.unsynced += 1
                     self._rejected.pop(uid, None)
+                    self._invalid.discard(uid)
                     meta.newest = max(meta.newest, d["ts"])
             pending = list(new.values())
             while pending:
@@ -402,28 +424,46 @@ class Store:
             for uid in done:
                 del self._unsynced[uid]
                 self._rejected.pop(uid, None)
+                self._invalid.discard(uid)
                 self._segs[self._where[uid][0]].unsynced -= 1
             return len(done)
 
-    def mark_rejected(self, reasons: dict[str, str]) -> int:
-        """Remember that the server refused these records (kept, not resent until saved again)."""
+    def mark_rejected(self, reasons: dict[str, str], invalid: bool = False) -> int:
+        """Remember that the server refused these records: kept, not resent.
+
+        ``invalid``: the server said the record itself is bad, so it will never be
+        accepted; :meth:`retry_rejected` leaves such records alone unless asked.
+        Other refusals (say a kiosk id that does not match the token) wait for the
+        cause to be fixed and a retry, or a new save.
+        """
         with self._lock:
             self._check_open()
             n = 0
             for uid, reason in reasons.items():
                 uid = str(uid)
-                if uid in self._unsynced and self._set_flags([uid], {"rejected": reason[:500]}):
-                    self._rejected[uid] = reason[:500]
+                text = reason[:500] or "rejected"
+                fields = {"rejected": text, "invalid": invalid}
+                if uid in self._unsynced and self._set_flags([uid], fields):
+                    self._rejected[uid] = text
+                    if invalid:
+                        self._invalid.add(uid)
+                    else:
+                        self._invalid.discard(uid)
                     n += 1
             return n
 
-    def retry_rejected(self) -> int:
-        """Put every rejected record back in the queue (after the cause was fixed)."""
+    def retry_rejected(self, include_invalid: bool = False) -> int:
+        """Put rejected records back in the queue (after the cause was fixed).
+
+        Records refused as invalid stay aside unless ``include_invalid``.
+        """
         with self._lock:
             self._check_open()
-            uids = list(self._rejected)
-            self._set_flags(uids, {"rejected": None})
-            self._rejected.clear()
+            uids = [u for u in self._rejected if include_invalid or u not in self._invalid]
+            self._set_flags(uids, {"rejected": None, "invalid": False})
+            for uid in uids:
+                del self._rejected[uid]
+                self._invalid.discard(uid)
             return len(uids)
 
     def prune(self, now: datetime | None = None) -> int:
@@ -521,8 +561,14 @@ class Store:
             return len(self._unsynced) - len(self._rejected)
 
     def rejected(self) -> dict[str, str]:
+        """uuid -> the server's reason, for every record it refused (invalid ones included)."""
         with self._lock:
             return dict(self._rejected)
+
+    def invalid(self) -> dict[str, str]:
+        """uuid -> reason, for the records the server refused as invalid (never resent)."""
+        with self._lock:
+            return {u: r for u, r in self._rejected.items() if u in self._invalid}
 
     def uuids(self) -> list[str]:
         with self._lock:
@@ -540,6 +586,9 @@ class Store:
                 rejected=len(self._rejected),
                 segments=len(self._segs),
                 warnings=list(self._warnings),
+                invalid=len(self._invalid),
+                quarantined=self._quarantined,
+                corrupt_files=self._corrupt_files,
             )
 
     def close(self) -> None:
@@ -563,18 +612,103 @@ def _iso(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _make_doc(rec: Record, synced: bool, prev: dict[str, Any] | None = None) -> dict[str, Any]:
-    doc = {
-        "uuid": rec.key,
-        "kind": rec.kind,
-        "ts": _iso(rec.timestamp()),
-        "saved_at": _iso(_now()),
-        "synced": synced,
-        "rejected": None,
-        "data": rec.to_json_dict(),
-    }
-    if prev is not None:
-        doc["saved_at"] = prev.get("saved_at", doc["saved_at"])
-        doc["synced_at"] = prev.get("synced_at")
-        doc["rejected"] = prev.get("rejected")
-    return doc
+
+# --- read-only inspection ---------------------------------------------------------------
+
+
+@dataclass
+class StoreInspection:
+    """What :func:`inspect_store` found; nothing was changed to find it."""
+
+    directory: str
+    exists: bool = False
+    segments: int = 0
+    records: int = 0
+    waiting: int = 0
+    rejected: int = 0
+    invalid: int = 0
+    bad_records: list[tuple[str, str, str]] = field(default_factory=list)
+    """(file, document id, reason): records the next open will quarantine."""
+    corrupt_segments: list[tuple[str, str]] = field(default_factory=list)
+    """(file, reason): segment files the next open will move aside."""
+    quarantined_files: list[str] = field(default_factory=list)
+    """Files already in ``corrupt/`` (whole files or quarantined records)."""
+    quarantined_records: int = 0
+    """Records inside the quarantine files of ``corrupt/``."""
+
+    @property
+    def healthy(self) -> bool:
+        return not (self.bad_records or self.corrupt_segments or self.quarantined_files)
+
+    def summary(self) -> str:
+        if not self.exists:
+            return f"{self.directory}: no store yet"
+        text = (
+            f"{self.records} records in {self.segments} files, {self.waiting} waiting, "
+            f"{self.rejected} rejected by the server ({self.invalid} as invalid)"
+        )
+        if self.corrupt_segments:
+            text += f"; {len(self.corrupt_segments)} corrupt file(s) to move aside"
+        if self.bad_records:
+            text += f"; {len(self.bad_records)} bad record(s) to quarantine"
+        if self.quarantined_files:
+            text += (
+                f"; {len(self.quarantined_files)} file(s) in corrupt/ "
+                f"({self.quarantined_records} quarantined record(s))"
+            )
+        return text
+
+
+def inspect_store(directory: Path | str) -> StoreInspection:
+    """Read a store directory without changing it (no lock taken, nothing written).
+
+    Safe while the kiosk runs: every write to a segment file is an atomic rename,
+    so each file read is a whole version of it.
+    """
+    root = Path(directory)
+    out = StoreInspection(str(root))
+    seg_dir = root / "segments"
+    if not seg_dir.is_dir():
+        return out
+    out.exists = True
+    seen: set[str] = set()
+    for path in sorted(p for p in seg_dir.iterdir() if _SEG_RE.match(p.name)):
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            out.corrupt_segments.append((path.name, f"cannot be read: {exc.strerror or exc}"))
+            continue
+        read = read_segment(raw)
+        if read.corrupt is not None:
+            out.corrupt_segments.append((path.name, read.corrupt))
+            continue
+        out.segments += 1
+        out.bad_records += [(path.name, b.doc_id, b.reason) for b in read.bad]
+        for doc_id, doc in read.docs.items():
+            uid = doc["uuid"]
+            if uid in seen:
+                out.bad_records.append((path.name, doc_id, f"duplicate of record {uid}"))
+                continue
+            seen.add(uid)
+            out.records += 1
+            if doc.get("rejected"):
+                out.rejected += 1
+                out.invalid += doc.get("invalid") is True
+            elif not doc.get("synced"):
+                out.waiting += 1
+    corrupt = root / "corrupt"
+    if corrupt.is_dir():
+        for path in sorted(corrupt.iterdir()):
+            out.quarantined_files.append(path.name)
+            if path.name.endswith(".records.json"):
+                out.quarantined_records += _count_quarantined(path)
+    return out
+
+
+def _count_quarantined(path: Path) -> int:
+    from sync import jsonlimits
+
+    try:
+        return len(jsonlimits.split_members(b'{"q":' + path.read_bytes() + b"}", "q").members)
+    except (OSError, jsonlimits.LimitError):
+        return 0

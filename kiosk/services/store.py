@@ -147,12 +147,14 @@ class StoreService:
                 str(self.dir),
                 "warning" if st.warnings or st.rejected else "ok",
                 f"{st.total} records, {st.waiting} waiting to sync"
-                + (f", {st.rejected} rejected by the server" if st.rejected else ""),
+                + (f", {st.rejected} rejected by the server" if st.rejected else "")
+                + (f", {st.quarantined} bad record(s) quarantined" if st.quarantined else ""),
                 {
                     "records": str(st.total),
                     "waiting": str(st.waiting),
                     "rejected": str(st.rejected),
                     "files": str(st.segments),
+                    "quarantined": str(st.quarantined),
                 },
             )
         ]

@@ -178,7 +178,20 @@ class SyncService:
             f"; last error {last_err_at}: {state.get('last_error')}" if last_err_at else ""
         )
         state_name: State = "error" if failing else ("ok" if last_ok else "warning")
-        return [StatusRow("sync", url, state_name, detail, extra)]
+        return [StatusRow("sync", url, state_name, detail, extra), *self._invalid_rows()]
+
+    def _invalid_rows(self) -> list[StatusRow]:
+        """Records the server refused as invalid: kept on the kiosk, never resent, shown here."""
+        invalid = self.store_service.store.invalid() if self.store_service.available else {}
+        if not invalid:
+            return []
+        shown = list(invalid.items())[:5]
+        detail = (
+            f"{len(invalid)} record(s) refused by the server as invalid; kept on this kiosk, "
+            "not sent again: " + "; ".join(f"{u}: {r}" for u, r in shown)
+        )
+        extra = {"records": str(len(invalid))} | {u: r for u, r in shown}
+        return [StatusRow("sync", "rejected records", "warning", detail, extra)]
 
     def _read_state(self) -> dict[str, str | None]:
         from sync.storage import read_json_object

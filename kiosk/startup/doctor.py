@@ -109,6 +109,16 @@ def check_community_key(cfg: Config) -> Check:
     return Check("community key", "ok", key.describe())
 
 
+def check_store(cfg: Config) -> Check:
+    """The record store read without changing it: corrupt files, quarantined records."""
+    from sync.store import inspect_store
+
+    found = inspect_store(data_layout(cfg).store)
+    if not found.exists:
+        return Check("store", "ok", found.summary())
+    return Check("store", "ok" if found.healthy else "warn", found.summary())
+
+
 def check_server(cfg: Config, timeout: float = 3.0) -> Check:
     if not cfg.sync.enabled:
         return Check("server", "ok", "sync disabled in config")
@@ -133,6 +143,7 @@ def run_checks(cfg: Config, cache: Path) -> list[Check]:
         lambda: check_serial(cfg),
         lambda: check_data_dir(cfg),
         lambda: check_community_key(cfg),
+        lambda: check_store(cfg),
         lambda: check_server(cfg),
     ]
     out = []

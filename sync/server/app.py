@@ -17,7 +17,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync.api import (
@@ -32,7 +31,7 @@ from sync.api import (
 )
 from sync.records import SCHEMA_VERSION
 from sync.server.db import Database
-from sync.server.deps import ApiError, Limits
+from sync.server.deps import ApiError, Limits, SafeJSONResponse
 from sync.server.routes import ROUTERS
 
 log = logging.getLogger(__name__)
@@ -52,6 +51,7 @@ def create_app(
         title="Community kiosk ingest API",
         version=str(SCHEMA_VERSION),
         description="Kiosks post the records they stored locally; every write needs a kiosk token.",
+        default_response_class=SafeJSONResponse,
     )
     app.state.db = db
     app.state.limits = Limits(max_batch=max_batch, max_body=max_body, max_inflated=max_inflated)
@@ -68,21 +68,23 @@ def create_app(
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(
+    async def _api_error(_request: Request, exc: ApiError) -> SafeJSONResponse:
+        return SafeJSONResponse(
             RecordsResponse(detail=exc.detail).model_dump(), exc.status, headers=exc.headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(_request: Request, exc: RequestValidationError) -> SafeJSONResponse:
         errors = [
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
-        return JSONResponse({"detail": "invalid request", "errors": errors}, 422)
+        return SafeJSONResponse({"detail": "invalid request", "errors": errors}, 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> SafeJSONResponse:
+        # 404/405 and the like: the body (if any) was never read; close rather than drain it
+        headers = {**(exc.headers or {}), "Connection": "close"}
+        return SafeJSONResponse({"detail": exc.detail}, exc.status_code, headers=headers)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -308,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, SettingsError):
             print(exc, file=sys.stderr)
             return 2
-        if isinstance(exc, SQLAlchemyError | OSError | BackupError):
+        if isinstance(exc, SQLAlchemyError | OSError | RuntimeError | BackupError):
             print(f"error: {exc}", file=sys.stderr)
             return 1
         raise

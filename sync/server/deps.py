@@ -10,11 +10,14 @@ gunzip), and problems become :class:`ApiError` (a 4xx with a JSON
 
 from __future__ import annotations
 
+import json
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 
 from sync.api import MAX_BATCH, MAX_BODY_BYTES, MAX_INFLATED_BYTES
 from sync.server.db import Database
@@ -42,6 +45,21 @@ class Limits:
     max_inflated: int = MAX_INFLATED_BYTES
 
 
+class SafeJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: a lone surrogate echoed from a hostile
+    request (in a field name, say) can never make the answer unencodable (a 500)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(
+            content, ensure_ascii=True, allow_nan=False, separators=(",", ":")
+        ).encode("ascii")
+
+
+def safe_text(text: str, limit: int = 300) -> str:
+    """``text`` cut to ``limit`` characters, for echoing parts of a request in an answer."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
@@ -55,7 +73,9 @@ def get_limits(request: Request) -> Limits:
 DB = Annotated[Database, Depends(get_db)]
 RequestLimits = Annotated[Limits, Depends(get_limits)]
 
-_BEARER = {"WWW-Authenticate": "Bearer"}
+_BEARER = {"WWW-Authenticate": "Bearer", "Connection": "close"}
+"""Refused before the body was read: close the connection rather than drain the body."""
+_CLOSE = {"Connection": "close"}
 
 
 def kiosk_from_token(request: Request, db: DB) -> str:
@@ -89,11 +109,13 @@ async def read_body(request: Request, limits: Limits) -> bytes:
         except ValueError:
             raise ApiError(400, "Content-Length is not a number") from None
         if size > max_body:
-            raise ApiError(413, f"body of {size} bytes is over the limit of {max_body} bytes")
+            raise ApiError(
+                413, f"body of {size} bytes is over the limit of {max_body} bytes", _CLOSE
+            )
     body = bytearray()
     async for chunk in request.stream():
         if len(body) + len(chunk) > max_body:
-            raise ApiError(413, f"body is over the limit of {max_body} bytes")
+            raise ApiError(413, f"body is over the limit of {max_body} bytes", _CLOSE)
         body += chunk
     return bytes(body)
 
@@ -103,13 +125,29 @@ def content_encoding(request: Request) -> str:
     if encoding in ("", "identity"):
         return "identity"
     if encoding != "gzip":
-        raise ApiError(415, f"Content-Encoding {encoding!r} not supported (use gzip or none)")
+        raise ApiError(
+            415,
+            safe_text(f"Content-Encoding {encoding!r} not supported (use gzip or none)"),
+            _CLOSE,
+        )
     return encoding
 
 
-def inflate(body: bytes, encoding: str, max_inflated: int) -> bytes | bytearray:
-    """gunzip ``body`` in bounded steps (at most ``max_inflated`` bytes out); 400/413 when bad."""
+def inflate(
+    body: bytes,
+    encoding: str,
+    max_inflated: int,
+    check: Callable[[bytes], None] | None = None,
+) -> bytes | bytearray:
+    """gunzip ``body`` in bounded steps (at most ``max_inflated`` bytes out); 400/413 when bad.
+
+    ``check`` sees every piece as it comes out (the plain body in one piece) and may raise
+    :class:`ApiError` to stop a bomb before the rest is inflated.
+    """
     if encoding == "identity":
+        if check is not None:  # in pieces: the event loop's thread gets the GIL in between
+            for i in range(0, len(body), INFLATE_CHUNK):
+                check(body[i : i + INFLATE_CHUNK])
         return body
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     out = bytearray()
@@ -117,6 +155,8 @@ def inflate(body: bytes, encoding: str, max_inflated: int) -> bytes | bytearray:
     try:
         while True:
             piece = inflater.decompress(data, INFLATE_CHUNK)
+            if check is not None and piece:
+                check(piece)
             out += piece
             if len(out) > max_inflated:
                 raise ApiError(413, f"body inflates to more than {max_inflated} bytes")

@@ -10,7 +10,8 @@ Records keep the record's JSON (``payload``) beside typed, indexed columns
 taken from it, so reports are plain queries: ``kind``, ``kiosk_id``,
 ``resident``, ``local_day`` (the kiosk's local calendar day, a DATE),
 ``value`` + ``unit`` (what the record measured) and ``occurred_at`` (ISO 8601
-in UTC, fixed width, so it sorts chronologically). A record is identified by
+in UTC, fixed width, so it sorts chronologically). Indexes serve the reports
+(by kind and day, by kiosk and day, by resident); each one costs every insert. A record is identified by
 the kiosk that sent it and the UUID it made, so one kiosk can neither touch
 nor detect another kiosk's records.
 """
@@ -65,5 +66,4 @@ records = Table(
     Index("ix_records_kind_local_day", "kind", "local_day"),
     Index("ix_records_kiosk_id_local_day", "kiosk_id", "local_day"),
     Index("ix_records_resident_kind", "resident", "kind"),
-    Index("ix_records_occurred_at", "occurred_at"),
 )

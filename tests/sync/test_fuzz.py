@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,6 +86,14 @@ def test_no_server_errors(case: schemathesis.Case) -> None:
     assert response.status_code < 500, response.text
 
 
+_KIND_BY_FIELD = {
+    "exercise": "exercise_session",
+    "lesson_id": "lesson_progress",
+    "test": "fitness_test",
+    "rating": "feedback",
+}
+
+
 @pytest.mark.slow
 def test_fuzzing_reaches_the_upsert(api_schema: schemathesis.schemas.BaseSchema) -> None:
     """On its own (no other test needed first): generated batches with this kiosk's id are
@@ -100,8 +109,12 @@ def test_fuzzing_reaches_the_upsert(api_schema: schemathesis.schemas.BaseSchema)
         case.headers = {"Authorization": f"Bearer {_TOKEN['fuzz']}"}
         if isinstance(case.body, dict) and isinstance(case.body.get("records"), list):
             for rec in case.body["records"]:
-                if isinstance(rec, dict):
+                if isinstance(rec, dict):  # this kiosk's id, and a uuid as a kiosk makes it
                     rec["kiosk_id"] = "fuzz"
+                    rec["uuid"] = str(uuid.uuid4())
+                    for key, kind in _KIND_BY_FIELD.items():  # a kiosk always writes the kind
+                        if key in rec:
+                            rec.setdefault("kind", kind)
         response = case.call(timeout=20)
         stats["calls"] += 1
         assert response.status_code < 500, response.text

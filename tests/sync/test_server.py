@@ -131,9 +131,17 @@ def test_unreadable_bodies_get_a_clear_4xx(live_server: LiveServer) -> None:
         (dict(raw=b"{}", headers={"Content-Encoding": "br"}), 415, "br"),
         (dict(raw=b"x" * 2_100_000), 413, "limit"),
         (
-            dict(raw=gzip.compress(b" " * 5_000_000), headers={"Content-Encoding": "gzip"}),
+            dict(
+                raw=gzip.compress(b'{"records":[' + (b'"' + b"a" * 1000 + b'",') * 5000 + b"1]}"),
+                headers={"Content-Encoding": "gzip"},
+            ),
             413,
             "inflates",
+        ),
+        (
+            dict(raw=gzip.compress(b" " * 5_000_000), headers={"Content-Encoding": "gzip"}),
+            413,
+            "without a quote or bracket",
         ),
         (dict(body={"records": [session(i).to_json_dict() for i in range(501)]}), 413, "501"),
     ]
@@ -198,6 +206,19 @@ def test_add_kiosk_prints_a_token_once_and_stores_only_its_hash(db_url: str) -> 
         assert bad.stderr.startswith("error: kiosk id"), bad.stderr
         assert "Traceback" not in bad.stderr
     assert [k["name"] for k in Database(db_url).list_kiosks()] == ["hall-3"]
+    north = subprocess.run(
+        cmd[:4] + ["hall-4", "--community", "north-park", "--db", db_url],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    assert north.returncode == 0 and "north-park" in north.stdout, north.stderr
+    listed = subprocess.run(
+        cmd[:3] + ["list-kiosks", "--db", db_url], capture_output=True, text=True, cwd=REPO
+    )
+    assert "north-park" in listed.stdout and "default" in listed.stdout
+    assert {k["name"]: k["community"] for k in Database(db_url).list_kiosks()} == {
+        "hall-3": "default",
+        "hall-4": "north-park",
+    }
 
 
 def test_dev_server_enrols_the_local_kiosk(tmp_path: Path) -> None:

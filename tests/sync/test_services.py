@@ -155,3 +155,46 @@ def test_kiosk_sync_command_reports_a_dead_server(tmp_path: Path) -> None:
     out = _kiosk(["sync", "--json"], cfg)
     assert out.returncode == 1
     assert '"error": "ConnectionError' in out.stdout and '"waiting": 1' in out.stdout
+
+
+def test_a_record_refused_as_invalid_is_kept_shown_and_never_resent(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    """Issue 10, item 2: one record the server cannot store (a NUL: PostgreSQL refuses it)
+    once blocked a kiosk's sync forever. Now it is refused alone, marked invalid on the
+    kiosk, shown on the status page, never sent again, never dropped; the rest sync."""
+    (tmp_path / "sync-token").write_text(live_server.tokens["k1"])
+    cfg = make_config(tmp_path, live_server.url)
+    stores = StoreService(cfg)
+    stores.start()
+    try:
+        good = [session(i) for i in range(6)]
+        nul = session(50, resident="a\x00b")
+        foreign = session(51, kiosk="k2")  # the kiosk id changed in the config: retryable
+        stores.store.save_many([*good[:3], nul, foreign, *good[3:]])
+        syncs = SyncService(cfg, stores)
+        first = syncs.run_pass()
+        assert first.ok and first.created == 6 and first.rejected == 2, first.summary()
+        assert live_server.db.count_records() == 6
+        assert stores.store.waiting() == 0 and stores.store.count() == 8  # nothing dropped
+        assert set(stores.store.invalid()) == {nul.key}
+        assert "NUL" in stores.store.invalid()[nul.key]
+        rows = syncs.status()
+        flagged = [r for r in rows if r.name == "rejected records"]
+        assert len(flagged) == 1 and flagged[0].state == "warning"
+        assert flagged[0].extra["records"] == "1" and nul.key in flagged[0].detail
+        store_row = stores.status()[0]
+        assert store_row.extra["rejected"] == "2"
+        # later passes send nothing: the invalid record is not resent
+        stores.store.save(session(60))
+        second = syncs.run_pass()
+        assert second.ok and second.sent == 1 and second.created == 1
+        assert syncs.run_pass().sent == 0
+        # a retry after fixing the cause re-queues the kiosk-id refusal, not the invalid one
+        assert stores.store.retry_rejected() == 1
+        assert nul.key in stores.store.invalid() and stores.store.waiting() == 1
+        syncs.stop()
+    finally:
+        stores.stop()
+    with Store(tmp_path / "store") as s:  # and it survives a restart
+        assert set(s.invalid()) == {nul.key} and s.get(nul.key) == nul

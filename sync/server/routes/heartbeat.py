@@ -11,12 +11,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from sync.api import HEARTBEAT_PATH, HeartbeatRequest, HeartbeatResponse
-from sync.server.deps import DB, ApiError, Kiosk, Limits, content_encoding, inflate, read_body
+from sync.server.deps import (
+    DB,
+    ApiError,
+    Kiosk,
+    Limits,
+    SafeJSONResponse,
+    content_encoding,
+    inflate,
+    read_body,
+    safe_text,
+)
 
 MAX_HEARTBEAT_BYTES = 16 * 1024
 
@@ -43,7 +52,7 @@ _BODY: dict[str, Any] = {
     },
     openapi_extra=_BODY,
 )
-async def heartbeat(request: Request, kiosk: Kiosk, db: DB) -> HeartbeatResponse | JSONResponse:
+async def heartbeat(request: Request, kiosk: Kiosk, db: DB) -> HeartbeatResponse | SafeJSONResponse:
     limits = Limits(max_body=MAX_HEARTBEAT_BYTES, max_inflated=MAX_HEARTBEAT_BYTES)
     raw = await read_body(request, limits)
     body = inflate(raw, content_encoding(request), limits.max_inflated)
@@ -51,10 +60,13 @@ async def heartbeat(request: Request, kiosk: Kiosk, db: DB) -> HeartbeatResponse
         hb = HeartbeatRequest.model_validate_json(bytes(body), strict=True)
     except ValidationError as exc:
         errors = [
-            {"field": ".".join(["body", *(str(p) for p in e["loc"])]), "message": e["msg"]}
-            for e in exc.errors(include_url=False, include_input=False)
+            {
+                "field": safe_text(".".join(["body", *(str(p) for p in e["loc"])]), 120),
+                "message": safe_text(e["msg"]),
+            }
+            for e in exc.errors(include_url=False, include_input=False)[:20]
         ]
-        return JSONResponse({"detail": "invalid request", "errors": errors}, 422)
+        return SafeJSONResponse({"detail": "invalid request", "errors": errors}, 422)
     if hb.kiosk_id != kiosk:
         raise ApiError(403, f"token belongs to kiosk {kiosk!r}, heartbeat says {hb.kiosk_id!r}")
     await run_in_threadpool(db.heartbeat, kiosk, hb.model_dump(mode="json"))

@@ -20,12 +20,18 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from sync.api import RECORDS_PATH, FieldError, RecordsResponse, Status
-from sync.server.deps import DB, Kiosk, RequestLimits, content_encoding, read_body
-from sync.server.ingest import check_batch, parse_body
+from sync.server.deps import (
+    DB,
+    Kiosk,
+    RequestLimits,
+    SafeJSONResponse,
+    content_encoding,
+    read_body,
+)
+from sync.server.ingest import judge_body
 
 router = APIRouter()
 
@@ -61,13 +67,12 @@ _BODY: dict[str, Any] = {
 )
 async def post_records(
     request: Request, kiosk: Kiosk, db: DB, limits: RequestLimits
-) -> JSONResponse:
+) -> SafeJSONResponse:
     encoding = content_encoding(request)
     raw = await read_body(request, limits)
-    items = await run_in_threadpool(parse_body, raw, encoding, limits)
-    if isinstance(items, RecordsResponse):  # the batch is over the limit
-        return JSONResponse(items.model_dump(), 413)
-    checked = await run_in_threadpool(check_batch, items, kiosk)
+    checked = await run_in_threadpool(judge_body, raw, encoding, limits, kiosk)
+    if isinstance(checked, RecordsResponse):  # the batch is over the limit
+        return SafeJSONResponse(checked.model_dump(), 413)
     outcome = await run_in_threadpool(db.upsert, kiosk, list(checked.valid.values()))
     results = checked.results
     for r in results:
@@ -89,4 +94,4 @@ async def post_records(
         resp.detail = f"{len(rejected)} of {len(results)} records rejected; see results"
         forbidden_only = all(r.index in checked.foreign for r in rejected)
         code = 403 if forbidden_only else 422
-    return JSONResponse(resp.model_dump(), code)
+    return SafeJSONResponse(resp.model_dump(), code)

@@ -116,12 +116,15 @@ def _backfill() -> None:
             unit=sa.bindparam("b_unit"),
         )
     )
-    after: tuple[str, str] = ("", "")
+    after_kiosk, after_uuid = "", ""
     done = unreadable = 0
     while True:
         rows = conn.execute(
             sa.select(t.c.kiosk_id, t.c.uuid, t.c.payload)
-            .where(sa.tuple_(t.c.kiosk_id, t.c.uuid) > sa.tuple_(*after))
+            .where(
+                sa.tuple_(t.c.kiosk_id, t.c.uuid)
+                > sa.tuple_(sa.literal(after_kiosk), sa.literal(after_uuid))
+            )
             .order_by(t.c.kiosk_id, t.c.uuid)
             .limit(BATCH)
         ).all()
@@ -152,7 +155,7 @@ def _backfill() -> None:
         if changes:
             conn.execute(update, changes)
         done += len(changes)
-        after = (rows[-1][0], rows[-1][1])
+        after_kiosk, after_uuid = rows[-1][0], rows[-1][1]
     if done or unreadable:
         log.info("backfilled typed columns of %d record(s); %d unreadable", done, unreadable)
 
