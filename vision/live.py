@@ -270,7 +270,7 @@ class LiveEngine:
                         time.sleep(wait)
                     frame.captured = time.monotonic()
                 if frame.landmarks is not None or frame.image is None:
-                    lm, world, others = frame.landmarks, frame.world, None
+                    lm, world, others = frame.landmarks, frame.world, frame.others
                     luma = 128.0
                 else:
                     if not self._ensure_worker():

@@ -46,6 +46,8 @@ class Frame:
     """Ready-made ``(33, 4)`` landmarks (simulated person); None = run the model."""
     world: np.ndarray | None = None
     index: int = 0
+    others: bool | None = None
+    """Simulated person only: another body in the active zone (True/False), None = not checked."""
 
 
 class VideoFileSource:

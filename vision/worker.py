@@ -15,6 +15,12 @@ played as a camera, where every frame must be processed).
 If the worker process dies (a crash in native code, OOM), ``alive()`` is
 False and ``process()`` raises ``WorkerDied``; ``ensure_running()`` restarts
 it and counts ``restarts``.
+
+The second-person check (a second, static pose pass every
+``second_person_every`` frames, see ``vision.pose``) runs in a thread of the
+worker, beside the tracker: it never delays a frame (MediaPipe releases the
+interpreter lock while its graph runs, so the check uses the other core when
+one is free). Its answer is attached to the next result that goes out.
 """
 
 from __future__ import annotations
@@ -24,13 +30,14 @@ import logging
 import multiprocessing as mp
 import os
 import queue
+import threading
 import time
 from dataclasses import dataclass
 from multiprocessing import shared_memory
 
 import numpy as np
 
-from vision.pose import MAX_SIDE, prepare_frame
+from vision.pose import MAX_SIDE, Box, PoseEstimator, prepare_frame
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +61,68 @@ class WorkerResult:
     width: int
     height: int
     pose_ms: float
+    """Time the tracker took on this frame (the model alone)."""
+    others_ms: float = 0.0
+    """Time of the second-person check whose answer came with this result (0 if none did)."""
+
+
+class _OthersCheck:
+    """The second-person check in a thread of the worker (see module doc)."""
+
+    def __init__(self, est: PoseEstimator) -> None:
+        self.est = est
+        self._cv = threading.Condition()
+        self._job: tuple[np.ndarray, np.ndarray] | None = None
+        self._busy = False
+        self._done: tuple[Box | None, float] | None = None
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="second-person", daemon=True)
+        self._thread.start()
+
+    def offer(self, frame_bgr: np.ndarray, lm: np.ndarray | None) -> None:
+        """Check this frame if the thread is free (never waits)."""
+        if lm is None:
+            return
+        with self._cv:
+            if self._busy or self._job is not None:
+                return
+            self._job = (frame_bgr.copy(), lm.copy())
+            self._cv.notify()
+
+    def take(self) -> tuple[Box | None, float] | None:
+        """The answer of a finished check (once), or None."""
+        with self._cv:
+            done, self._done = self._done, None
+            return done
+
+    def close(self) -> None:
+        with self._cv:
+            self._stop = True
+            self._cv.notify()
+        self._thread.join(timeout=5.0)
+
+    def _run(self) -> None:
+        import cv2
+
+        while True:
+            with self._cv:
+                while self._job is None and not self._stop:
+                    self._cv.wait()
+                if self._stop:
+                    return
+                job, self._job = self._job, None
+                self._busy = True
+            assert job is not None
+            t0 = time.perf_counter()
+            try:
+                box = self.est.find_other(cv2.cvtColor(job[0], cv2.COLOR_BGR2RGB), job[1])
+            except Exception:  # the check is advisory: a failure is no second person
+                log.exception("second-person check failed")
+                box = None
+            ms = (time.perf_counter() - t0) * 1000
+            with self._cv:
+                self._done = (box, ms)
+                self._busy = False
 
 
 def _worker_main(shm_name: str, lock, new_frame, stop, results, model_complexity: int,
@@ -64,9 +133,9 @@ def _worker_main(shm_name: str, lock, new_frame, stop, results, model_complexity
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     shm = shared_memory.SharedMemory(name=shm_name)
     try:
-        from vision.pose import PoseEstimator
-
-        est = PoseEstimator(model_complexity, second_person_every=second_person_every)
+        est = PoseEstimator(model_complexity, second_person_every=0)
+        checker = _OthersCheck(est) if second_person_every > 0 else None
+        n = 0
         results.put(("ready", os.getpid()))
         header = np.ndarray((HEADER,), dtype=np.float64, buffer=shm.buf, offset=0)
         data = np.ndarray((SLOT_BYTES,), dtype=np.uint8, buffer=shm.buf, offset=HEADER * 8)
@@ -81,10 +150,21 @@ def _worker_main(shm_name: str, lock, new_frame, stop, results, model_complexity
                 frame = data[: h * w * 3].reshape(h, w, 3).copy()
                 new_frame.clear()
             t0 = time.perf_counter()
-            r = est.process(frame)
+            r = est.process(frame, check_others=False)
             ms = (time.perf_counter() - t0) * 1000
+            n += 1
+            others_ms = 0.0
+            if checker is not None:
+                if n % second_person_every == 1:
+                    checker.offer(frame, r.landmarks)
+                done = checker.take()
+                if done is not None:
+                    r.others = est.judge_other(r.landmarks, done[0])
+                    others_ms = done[1]
             results.put(("result", int(seq), t, captured, r.landmarks, r.world, r.others, r.luma,
-                         int(sw), int(sh), ms))
+                         int(sw), int(sh), ms, others_ms))
+        if checker is not None:
+            checker.close()
         est.close()
     except Exception as exc:  # reported to the parent, which logs and restarts
         results.put(("error", repr(exc)))
@@ -233,8 +313,8 @@ class PoseWorker:
                     return None
                 continue
             if msg[0] == "result":
-                _, seq, t, cap, lm, world, others, luma, sw, sh, ms = msg
-                return WorkerResult(seq, t, cap, lm, world, others, luma, sw, sh, ms)
+                _, seq, t, cap, lm, world, others, luma, sw, sh, ms, others_ms = msg
+                return WorkerResult(seq, t, cap, lm, world, others, luma, sw, sh, ms, others_ms)
             if msg[0] == "error":
                 self.last_error = msg[1]
                 log.error("pose worker error: %s", msg[1])

@@ -94,15 +94,31 @@ class ReadySpec:
     conditions: tuple[Condition, ...] = ()
 
 
+VIEWS = ("front", "side", "oblique")
+"""How a repetition was seen (``vision.metrics.view_of``)."""
+
+
 @dataclass(frozen=True)
 class FormRule:
+    """One form check over a repetition.
+
+    The rule's metric is aggregated (``agg``) over the frames of the
+    repetition on which its landmarks are visible and every ``when`` condition
+    holds (e.g. "only near the bottom of the squat"); the repetition is
+    flagged when the aggregate is outside ``min``/``max``. A rule judges only
+    the ``views`` it names and stays silent otherwise, and also when fewer
+    than ``vision.form.MIN_RULE_FRAMES`` frames qualify: silence is better
+    than a wrong cue.
+    """
+
     key: str
     metric: str
     side: str
     agg: Literal["min", "max", "mean", "at_peak"]
     min: float | None
     max: float | None
-    view: Literal["any", "front", "side"]
+    views: tuple[str, ...] = VIEWS
+    when: tuple[Condition, ...] = ()
 
     @property
     def cue_key(self) -> str:
@@ -221,6 +237,40 @@ def _check_keys(d: dict, allowed: set[str], where: str) -> None:
         raise ExerciseError(f"{where}: unknown keys {sorted(extra)}")
 
 
+def _list(v: object, where: str) -> list[object]:
+    if not isinstance(v, list):
+        raise ExerciseError(f"{where}: must be a list")
+    return v
+
+
+def _condition(c: object, where: str) -> Condition:
+    if not isinstance(c, dict):
+        raise ExerciseError(f"{where}: must be a table")
+    _check_keys(c, {"metric", "side", "min", "max"}, where)
+    cm, cs = _metric(c, where)
+    lo, hi = _num(c, "min", where), _num(c, "max", where)
+    if lo is None and hi is None:
+        raise ExerciseError(f"{where}: needs min or max")
+    return Condition(cm, cs, lo, hi)
+
+
+def _views(f: dict, where: str) -> tuple[str, ...]:
+    """``views = ["front", ...]`` or the older ``view = "any"|"front"|"side"``."""
+    if "views" in f and "view" in f:
+        raise ExerciseError(f"{where}: give views or view, not both")
+    if "views" in f:
+        v = f["views"]
+        if not isinstance(v, list) or not v or any(x not in VIEWS for x in v):
+            raise ExerciseError(f"{where}.views: a list from {', '.join(VIEWS)} (got {v!r})")
+        return tuple(dict.fromkeys(v))
+    view = f.get("view", "any")
+    if view == "any":
+        return VIEWS
+    if view not in VIEWS:
+        raise ExerciseError(f"{where}.view: must be any, {', '.join(VIEWS)} (got {view!r})")
+    return (view,)
+
+
 def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
     """Validate one exercise definition (a parsed TOML table)."""
     _check_keys(data, {"name", "title", "description", "difficulty", "kind", "default_target",
@@ -275,14 +325,8 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
     if not isinstance(r, dict):
         raise ExerciseError("ready: must be a table")
     _check_keys(r, {"hold_s", "max_motion", "conditions"}, "ready")
-    conds = []
-    for i, c in enumerate(r.get("conditions", [])):
-        w = f"ready.conditions[{i}]"
-        if not isinstance(c, dict):
-            raise ExerciseError(f"{w}: must be a table")
-        _check_keys(c, {"metric", "side", "min", "max"}, w)
-        cm, cs = _metric(c, w)
-        conds.append(Condition(cm, cs, _num(c, "min", w), _num(c, "max", w)))
+    conds = [_condition(c, f"ready.conditions[{i}]")
+             for i, c in enumerate(_list(r.get("conditions", []), "ready.conditions"))]
     ready = ReadySpec(_num(r, "hold_s", "ready", 0.3), _num(r, "max_motion", "ready", 0.6), tuple(conds))
 
     req = data.get("required", [])
@@ -296,7 +340,7 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
         w = f"form[{i}]"
         if not isinstance(f, dict):
             raise ExerciseError(f"{w}: must be a table")
-        _check_keys(f, {"key", "metric", "side", "agg", "min", "max", "view", "cue"}, w)
+        _check_keys(f, {"key", "metric", "side", "agg", "min", "max", "view", "views", "when", "cue"}, w)
         fm, fs = _metric(f, w)
         key = f.get("key")
         if not isinstance(key, str) or not key:
@@ -304,13 +348,12 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
         agg = f.get("agg", "at_peak")
         if agg not in ("min", "max", "mean", "at_peak"):
             raise ExerciseError(f"{w}.agg: must be min, max, mean or at_peak")
-        view = f.get("view", "any")
-        if view not in ("any", "front", "side"):
-            raise ExerciseError(f"{w}.view: must be any, front or side")
+        views = _views(f, w)
+        when = tuple(_condition(c, f"{w}.when[{j}]") for j, c in enumerate(_list(f.get("when", []), f"{w}.when")))
         lo, hi = _num(f, "min", w), _num(f, "max", w)
         if lo is None and hi is None:
             raise ExerciseError(f"{w}: needs min or max")
-        rules.append(FormRule(key, fm, fs, agg, lo, hi, view))
+        rules.append(FormRule(key, fm, fs, agg, lo, hi, views, when))
         texts[f"cue.{key}"] = _texts(f.get("cue"), f"{w}.cue")
 
     naive = None
