@@ -366,17 +366,18 @@ class Engine:
         The hip centre and the trunk length when the hips are in view; else the
         shoulder centre and the shoulder width (seated, or close to the camera).
         """
-        p = raw[:, :2] * np.array([self.aspect, 1.0])
-        sh_ok = bool((raw[[L_SHOULDER, R_SHOULDER], 3] >= MIN_VISIBILITY).all())
-        hip_ok = bool((raw[[L_HIP, R_HIP], 3] >= MIN_VISIBILITY).all())
+        ls, rs, lh, rh = (raw[i].tolist() for i in (L_SHOULDER, R_SHOULDER, L_HIP, R_HIP))
+        sh_ok = ls[3] >= MIN_VISIBILITY and rs[3] >= MIN_VISIBILITY
+        hip_ok = lh[3] >= MIN_VISIBILITY and rh[3] >= MIN_VISIBILITY
+        k = self.aspect
         if sh_ok and hip_ok:
-            sh = (p[L_SHOULDER] + p[R_SHOULDER]) / 2
-            hp = (p[L_HIP] + p[R_HIP]) / 2
-            return hp, max(float(np.linalg.norm(sh - hp)), 1e-4)
+            sx, sy = (ls[0] + rs[0]) / 2 * k, (ls[1] + rs[1]) / 2
+            hx, hy = (lh[0] + rh[0]) / 2 * k, (lh[1] + rh[1]) / 2
+            return np.array([hx, hy]), max(math.hypot(sx - hx, sy - hy), 1e-4)
         if sh_ok:
-            width = float(np.linalg.norm(p[L_SHOULDER] - p[R_SHOULDER]))
+            width = math.hypot((ls[0] - rs[0]) * k, ls[1] - rs[1])
             # shoulder width is about 0.7 of the trunk length facing the camera
-            return (p[L_SHOULDER] + p[R_SHOULDER]) / 2, max(width / 0.7, 1e-4)
+            return np.array([(ls[0] + rs[0]) / 2 * k, (ls[1] + rs[1]) / 2]), max(width / 0.7, 1e-4)
         return None
 
     def _jumped(self, t: float, raw: np.ndarray) -> bool:
@@ -396,7 +397,7 @@ class Engine:
         dt = t - pt
         # across a short drop-out the body may have moved a little (a brisk step is about
         # 2 body lengths per second), never across the picture or to another size
-        move = float(np.linalg.norm(centre - pc)) / max(length, plen)
+        move = math.hypot(float(centre[0] - pc[0]), float(centre[1] - pc[1])) / max(length, plen)
         scale = max(length, plen) / max(min(length, plen), 1e-6)
         return move > 0.5 + 2.0 * max(0.0, dt - 0.1) or scale > 1.5
 
@@ -408,15 +409,19 @@ class Engine:
             return cue("no_person")
         if t < self._jump_until or t < self._others_until:
             return cue("one_person")
-        top = float(np.nanmin(lm[[NOSE, L_SHOULDER, R_SHOULDER], 1]))
-        bottom = float(np.nanmax(lm[self._bottom_ids, 1]))
+        ys = lm[:, 1].tolist()
+        top = min((y for y in (ys[NOSE], ys[L_SHOULDER], ys[R_SHOULDER]) if y == y), default=0.5)
+        bottom = max((ys[i] for i in self._bottom_ids if ys[i] == ys[i]), default=0.5)
         if not self._groups_visible(lm):
             if top < 0.03 and bottom > 0.97 or (bottom - top) > 0.92:
                 return cue("step_back")
             return cue("whole_body")
-        cx = float(np.nanmean(lm[[L_SHOULDER, R_SHOULDER], 0]))
-        if (lm[[L_HIP, R_HIP], 3] >= MIN_VISIBILITY).all():
-            cx = float(np.nanmean(lm[[L_HIP, R_HIP, L_SHOULDER, R_SHOULDER], 0]))
+        xs, vis = lm[:, 0].tolist(), lm[:, 3].tolist()
+        ids = [L_SHOULDER, R_SHOULDER]
+        if vis[L_HIP] >= MIN_VISIBILITY and vis[R_HIP] >= MIN_VISIBILITY:
+            ids += [L_HIP, R_HIP]
+        seen = [xs[i] for i in ids if xs[i] == xs[i]]
+        cx = sum(seen) / len(seen) if seen else 0.5
         # The camera faces the person: the left of the picture is the person's right.
         if cx < 0.25:
             return cue("move_left")

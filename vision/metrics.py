@@ -91,6 +91,25 @@ class Body:
     """``(33, 3)`` world landmarks in metres (MediaPipe's 3D estimate), if known."""
     _torso: float | None = None
     _scale: float | None = None
+    _pl: list[list[float]] | None = None
+    _wl: list[list[float]] | None = None
+    _vl: list[float] | None = None
+
+    def d2(self, a: int, b: int) -> float:
+        """Picture distance between two landmarks (plain floats: much faster than numpy here)."""
+        if self._pl is None:
+            self._pl = self.p.tolist()
+        pa, pb = self._pl[a], self._pl[b]
+        return math.hypot(pa[0] - pb[0], pa[1] - pb[1])
+
+    def d3(self, a: int, b: int) -> float:
+        """World distance (metres) between two landmarks; NaN without world landmarks."""
+        if self.w is None:
+            return float("nan")
+        if self._wl is None:
+            self._wl = self.w.tolist()
+        wa, wb = self._wl[a], self._wl[b]
+        return math.sqrt((wa[0] - wb[0]) ** 2 + (wa[1] - wb[1]) ** 2 + (wa[2] - wb[2]) ** 2)
 
     @classmethod
     def from_landmarks(cls, lm: np.ndarray, aspect: float, world: np.ndarray | None = None) -> Body:
@@ -119,7 +138,14 @@ class Body:
 
     def seen(self, *ids: int) -> bool:
         """All these landmarks are visible on this frame."""
-        return bool(min(self.vis[i] for i in ids) >= 0.5)
+        return self.vmin(*ids) >= 0.5
+
+    def vmin(self, *ids: int) -> float:
+        """The lowest visibility among these landmarks."""
+        if self._vl is None:
+            self._vl = self.vis.tolist()
+        v = self._vl
+        return min(v[i] for i in ids)
 
     def scale(self) -> float:
         """Picture units per metre, from the body itself (NaN without world landmarks).
@@ -137,9 +163,9 @@ class Body:
                 for a, b in _SCALE_SEGMENTS:
                     if self.vis[a] < 0.5 or self.vis[b] < 0.5:
                         continue
-                    d3 = float(np.linalg.norm(self.w[a] - self.w[b]))
+                    d3 = self.d3(a, b)
                     if d3 > 0.1:  # metres: a real segment, not a collapsed estimate
-                        ratios.append(float(np.linalg.norm(self.p[a] - self.p[b])) / d3)
+                        ratios.append(self.d2(a, b) / d3)
                 if len(ratios) >= 2:
                     self._scale = sorted(ratios)[-2]
         return self._scale
@@ -148,10 +174,8 @@ class Body:
         """Leg length (hip-knee-ankle, metres, mean of both legs) from the world landmarks, or NaN."""
         if self.w is None:
             return float("nan")
-        w = self.w
-        n = [float(np.linalg.norm(w[a] - w[b])) for a, b in
-             ((L_HIP, L_KNEE), (L_KNEE, L_ANKLE), (R_HIP, R_KNEE), (R_KNEE, R_ANKLE))]
-        return (n[0] + n[1] + n[2] + n[3]) / 2
+        return (self.d3(L_HIP, L_KNEE) + self.d3(L_KNEE, L_ANKLE)
+                + self.d3(R_HIP, R_KNEE) + self.d3(R_KNEE, R_ANKLE)) / 2
 
     def facing(self, side: str) -> float:
         """+1 when the person faces right in the picture, -1 left (side views), from the foot."""
@@ -183,7 +207,7 @@ Sided = tuple[float, float, float, float]
 
 def _sided(body: Body, idx_l: tuple[int, ...], idx_r: tuple[int, ...],
            f: Callable[[tuple[int, ...]], float]) -> Sided:
-    return (f(idx_l), f(idx_r), float(body.vis[list(idx_l)].min()), float(body.vis[list(idx_r)].min()))
+    return (f(idx_l), f(idx_r), body.vmin(*idx_l), body.vmin(*idx_r))
 
 
 def _fused(b: Body, i: tuple[int, ...]) -> float:
@@ -295,7 +319,7 @@ def torso_lean(b: Body) -> Sided:
     h = (b.p[L_HIP] + b.p[R_HIP]) / 2
     v = s - h
     ang = math.degrees(math.atan2(abs(v[0]), max(-v[1], 1e-9))) if v[1] < 0 else 90.0 + math.degrees(math.atan2(v[1], abs(v[0]) + 1e-9))
-    vis = float(b.vis[[L_SHOULDER, R_SHOULDER, L_HIP, R_HIP]].min())
+    vis = b.vmin(L_SHOULDER, R_SHOULDER, L_HIP, R_HIP)
     return _both(ang, vis)
 
 
@@ -303,7 +327,7 @@ def knee_width_ratio(b: Body) -> Sided:
     """Knee spread over ankle spread (front view): below about 0.8 the knees cave in."""
     kw = abs(b.p[L_KNEE, 0] - b.p[R_KNEE, 0])
     aw = abs(b.p[L_ANKLE, 0] - b.p[R_ANKLE, 0])
-    vis = float(b.vis[[L_KNEE, R_KNEE, L_ANKLE, R_ANKLE]].min())
+    vis = b.vmin(L_KNEE, R_KNEE, L_ANKLE, R_ANKLE)
     return _both(float(kw / max(aw, 1e-6)), vis)
 
 
@@ -311,7 +335,7 @@ def ankle_spread(b: Body) -> Sided:
     """Ankle spread over shoulder width (front view): about 1 feet together... 2+ wide apart."""
     aw = abs(b.p[L_ANKLE, 0] - b.p[R_ANKLE, 0])
     sw = abs(b.p[L_SHOULDER, 0] - b.p[R_SHOULDER, 0])
-    vis = float(b.vis[[L_SHOULDER, R_SHOULDER, L_ANKLE, R_ANKLE]].min())
+    vis = b.vmin(L_SHOULDER, R_SHOULDER, L_ANKLE, R_ANKLE)
     return _both(float(aw / max(sw, 1e-6)), vis)
 
 
@@ -325,7 +349,7 @@ def foot_lift(b: Body) -> Sided:
     """How far one ankle is above the other, in torso lengths (single-leg stance)."""
     t = b.torso()
     d = float((b.p[L_ANKLE, 1] - b.p[R_ANKLE, 1]) / t)
-    vis = float(b.vis[[L_ANKLE, R_ANKLE]].min())
+    vis = b.vmin(L_ANKLE, R_ANKLE)
     # left value: the left foot lifted (its ankle higher = smaller y); right likewise
     return (-d, d, vis, vis)
 
@@ -333,7 +357,7 @@ def foot_lift(b: Body) -> Sided:
 def shoulder_width_ratio(b: Body) -> Sided:
     """Shoulder width over torso length: about 0.6-0.8 facing the camera, under 0.3 side-on."""
     sw = abs(b.p[L_SHOULDER, 0] - b.p[R_SHOULDER, 0])
-    vis = float(b.vis[[L_SHOULDER, R_SHOULDER, L_HIP, R_HIP]].min())
+    vis = b.vmin(L_SHOULDER, R_SHOULDER, L_HIP, R_HIP)
     return _both(float(sw / b.torso()), vis)
 
 
@@ -348,15 +372,15 @@ def hip_height(b: Body) -> Sided:
     same ratio with picture lengths; exact from the side only).
     """
     def one(h: int, k: int, a: int) -> float:
-        if b.w is not None and np.isfinite(b.w[[h, k, a]]).all():
-            leg = float(np.linalg.norm(b.w[h] - b.w[k]) + np.linalg.norm(b.w[k] - b.w[a]))
-            if leg > 0.2:
-                return float(b.w[a, 1] - b.w[h, 1]) / leg
-        leg2 = float(np.linalg.norm(b.p[h] - b.p[k]) + np.linalg.norm(b.p[k] - b.p[a]))
+        w = b.w
+        leg = b.d3(h, k) + b.d3(k, a)
+        if w is not None and leg > 0.2:  # NaN (a landmark the trace does not hold) is not
+            return float(w[a, 1] - w[h, 1]) / leg
+        leg2 = b.d2(h, k) + b.d2(k, a)
         return float(b.p[a, 1] - b.p[h, 1]) / max(leg2, 1e-6)
 
     return (one(L_HIP, L_KNEE, L_ANKLE), one(R_HIP, R_KNEE, R_ANKLE),
-            float(b.vis[[L_HIP, L_KNEE, L_ANKLE]].min()), float(b.vis[[R_HIP, R_KNEE, R_ANKLE]].min()))
+            b.vmin(L_HIP, L_KNEE, L_ANKLE), b.vmin(R_HIP, R_KNEE, R_ANKLE))
 
 
 def _lean(v: np.ndarray, facing: float) -> float:
@@ -376,40 +400,37 @@ def trunk_shin_gap(b: Body) -> Sided:
         return _lean(b.p[s] - b.p[h], f) - _lean(b.p[k] - b.p[a], f)
 
     return (one("left", L_SHOULDER, L_HIP, L_KNEE, L_ANKLE), one("right", R_SHOULDER, R_HIP, R_KNEE, R_ANKLE),
-            float(b.vis[[L_SHOULDER, L_HIP, L_KNEE, L_ANKLE, L_FOOT, L_HEEL]].min()),
-            float(b.vis[[R_SHOULDER, R_HIP, R_KNEE, R_ANKLE, R_FOOT, R_HEEL]].min()))
+            b.vmin(L_SHOULDER, L_HIP, L_KNEE, L_ANKLE, L_FOOT, L_HEEL),
+            b.vmin(R_SHOULDER, R_HIP, R_KNEE, R_ANKLE, R_FOOT, R_HEEL))
 
 
 def knee_past_toe(b: Body) -> Sided:
     """Side view: how far the knee is ahead of the toes, in shin lengths (negative: behind)."""
     def one(side: str, k: int, a: int, toe: int) -> float:
-        shin = float(np.linalg.norm(b.p[k] - b.p[a]))
-        return b.facing(side) * float(b.p[k, 0] - b.p[toe, 0]) / max(shin, 1e-6)
+        return b.facing(side) * float(b.p[k, 0] - b.p[toe, 0]) / max(b.d2(k, a), 1e-6)
 
     return (one("left", L_KNEE, L_ANKLE, L_FOOT), one("right", R_KNEE, R_ANKLE, R_FOOT),
-            float(b.vis[[L_KNEE, L_ANKLE, L_FOOT, L_HEEL]].min()),
-            float(b.vis[[R_KNEE, R_ANKLE, R_FOOT, R_HEEL]].min()))
+            b.vmin(L_KNEE, L_ANKLE, L_FOOT, L_HEEL),
+            b.vmin(R_KNEE, R_ANKLE, R_FOOT, R_HEEL))
 
 
 def hip_behind_heel(b: Body) -> Sided:
     """Side view: how far the hips sit back behind the heel, in shin lengths (negative: ahead)."""
     def one(side: str, h: int, k: int, a: int, heel: int) -> float:
-        shin = float(np.linalg.norm(b.p[k] - b.p[a]))
-        return b.facing(side) * float(b.p[heel, 0] - b.p[h, 0]) / max(shin, 1e-6)
+        return b.facing(side) * float(b.p[heel, 0] - b.p[h, 0]) / max(b.d2(k, a), 1e-6)
 
     return (one("left", L_HIP, L_KNEE, L_ANKLE, L_HEEL), one("right", R_HIP, R_KNEE, R_ANKLE, R_HEEL),
-            float(b.vis[[L_HIP, L_KNEE, L_ANKLE, L_HEEL, L_FOOT]].min()),
-            float(b.vis[[R_HIP, R_KNEE, R_ANKLE, R_HEEL, R_FOOT]].min()))
+            b.vmin(L_HIP, L_KNEE, L_ANKLE, L_HEEL, L_FOOT),
+            b.vmin(R_HIP, R_KNEE, R_ANKLE, R_HEEL, R_FOOT))
 
 
 def hip_below_knee(b: Body) -> Sided:
     """Side view: hip below the knee, in thigh lengths (0 = thigh level, parallel; negative: above)."""
     def one(h: int, k: int) -> float:
-        thigh = float(np.linalg.norm(b.p[h] - b.p[k]))
-        return float(b.p[h, 1] - b.p[k, 1]) / max(thigh, 1e-6)
+        return float(b.p[h, 1] - b.p[k, 1]) / max(b.d2(h, k), 1e-6)
 
     return (one(L_HIP, L_KNEE), one(R_HIP, R_KNEE),
-            float(b.vis[[L_HIP, L_KNEE]].min()), float(b.vis[[R_HIP, R_KNEE]].min()))
+            b.vmin(L_HIP, L_KNEE), b.vmin(R_HIP, R_KNEE))
 
 
 def knee_inside_toe(b: Body) -> Sided:
@@ -426,14 +447,14 @@ def knee_inside_toe(b: Body) -> Sided:
     leg = b.leg_length() * scale if not math.isnan(scale) else float("nan")
     if not leg > 1e-6:
         # no world landmarks: the standing picture leg (hip-ankle) is the best there is
-        leg = float(np.linalg.norm(b.p[L_HIP] - b.p[L_ANKLE]) + np.linalg.norm(b.p[R_HIP] - b.p[R_ANKLE])) / 2
+        leg = (b.d2(L_HIP, L_ANKLE) + b.d2(R_HIP, R_ANKLE)) / 2
 
     def one(h: int, k: int, toe: int) -> float:
         outward = 1.0 if b.p[h, 0] >= mid else -1.0
         return outward * float(b.p[toe, 0] - b.p[k, 0]) / max(leg, 1e-6)
 
     return (one(L_HIP, L_KNEE, L_FOOT), one(R_HIP, R_KNEE, R_FOOT),
-            float(b.vis[[L_HIP, R_HIP, L_KNEE, L_FOOT]].min()), float(b.vis[[L_HIP, R_HIP, R_KNEE, R_FOOT]].min()))
+            b.vmin(L_HIP, R_HIP, L_KNEE, L_FOOT), b.vmin(L_HIP, R_HIP, R_KNEE, R_FOOT))
 
 
 def view_yaw(b: Body) -> Sided:
@@ -450,7 +471,7 @@ def view_yaw(b: Body) -> Sided:
     a = abs(math.degrees(math.atan2(float(d[2]), float(d[0]))))
     if a > 90:
         a = 180 - a
-    return _both(a, float(b.vis[[L_SHOULDER, R_SHOULDER, L_HIP, R_HIP]].min()))
+    return _both(a, b.vmin(L_SHOULDER, R_SHOULDER, L_HIP, R_HIP))
 
 
 METRICS: dict[str, Callable[[Body], Sided]] = {

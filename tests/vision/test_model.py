@@ -173,3 +173,44 @@ def test_live_coach_survives_a_worker_crash(media_dir, specs):
     s = live.stop()
     assert box["killed"] and live.status().worker_restarts == 1
     assert s.count >= 2  # the count goes on after the restart
+
+
+def _clone_beside(img, box, shift):
+    """The picture with the person's strip copied ``shift`` picture widths to the side."""
+    h, w = img.shape[:2]
+    x0, _, x1, _ = box
+    pad = 0.1 * (x1 - x0)
+    xa, xb = int(max(0.0, x0 - pad) * w), int(min(1.0, x1 + pad) * w)
+    out = img.copy()
+    dx = int(shift * w)
+    out[:, xa + dx:xb + dx] = img[:, xa:xb]
+    return out
+
+
+def test_second_person_found_and_judged_by_the_active_zone(media_dir):
+    """A second person beside the resident is found by the second pass; only a trunk inside the
+    resident's space counts as "in the zone" (and pauses counting, see the engine tests)."""
+    import cv2
+
+    from vision.pose import PoseEstimator, active_zone, body_box
+
+    img = _still(media_dir, "still_standing_front_crossfit.jpg")
+    with PoseEstimator() as est:
+        alone = est.process(img, check_others=True)
+        assert alone.others is False and alone.others_ms > 0
+        box = body_box(alone.landmarks)
+    assert box is not None
+    two = _clone_beside(img, box, -0.3)  # a second person well to the side
+    with PoseEstimator() as est:
+        r = est.process(two, check_others=True)
+        other = est.find_other(cv2.cvtColor(two, cv2.COLOR_BGR2RGB), r.landmarks)
+        tracked = body_box(r.landmarks)
+        assert other is not None and tracked is not None
+        assert r.others is False  # beside, in her own space: not in the zone
+        assert not (tracked[0] <= (other[0] + other[2]) / 2 <= tracked[2])
+        # the same trunk inside the tracked person's space is in the zone
+        zx0, zy0, zx1, zy1 = active_zone(tracked)
+        cx = (zx0 + zx1) / 2
+        inside = (cx - 0.03, other[1], cx + 0.03, other[3])
+        assert est.judge_other(r.landmarks, inside) is True
+        assert est.judge_other(r.landmarks, None) is False
