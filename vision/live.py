@@ -105,7 +105,7 @@ class LiveEngine:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._paused = threading.Event()
-        self._src = None
+        self._src: CameraSource | VideoFileSource | SimulatedPerson | None = None
         self._summary: SetSummary | None = None
         self._status = LiveStatus(source="stopped", worker="not_needed")
         self._started_at = 0.0
@@ -273,7 +273,7 @@ class LiveEngine:
         taken; the simulated person's landmarks need no model.
         """
         src = self._src
-        camera = isinstance(src, CameraSource)
+        assert src is not None  # opened by start()
         realtime_video = isinstance(src, VideoFileSource)
         pipe: PosePipeline | None = None
         t_wall0: float | None = None
@@ -282,7 +282,8 @@ class LiveEngine:
         while not self._stop.is_set():
             busy = pipe is not None and len(pipe) > 0
             if nxt is None and not ended:
-                nxt = src.read(0.002 if busy else 1.0) if camera else src.read()
+                camera = isinstance(src, CameraSource)
+                nxt = src.read(0.002 if busy else 1.0) if isinstance(src, CameraSource) else src.read()
                 if nxt is None:
                     if not camera:
                         ended = True  # end of a video or simulation
@@ -307,8 +308,10 @@ class LiveEngine:
                     if not self._ensure_worker():
                         time.sleep(1.0)
                         continue
-                    if pipe is None or pipe.worker is not self._worker:
-                        pipe = PosePipeline(self._worker)
+                    worker = self._worker
+                    assert worker is not None  # _ensure_worker made one
+                    if pipe is None or pipe.worker is not worker:
+                        pipe = PosePipeline(worker)
                     if realtime_video:
                         nxt.captured = time.monotonic()
                     try:
@@ -327,7 +330,7 @@ class LiveEngine:
                 if got is not None:
                     frame, r = got
                     assert isinstance(frame, Frame)
-                    self._status.dropped = self._worker.dropped + getattr(src, "dropped", 0)
+                    self._status.dropped = pipe.worker.dropped + getattr(src, "dropped", 0)
                     self._handle(frame, r.landmarks, r.world, r.others, r.luma)
                 continue
             if ended:

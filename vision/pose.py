@@ -34,6 +34,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -100,6 +101,14 @@ def frame_luma(frame: np.ndarray) -> float:
     sub = frame[::8, ::8]
     # ITU-R BT.601 weights on B, G, R
     return float(sub[..., 0].mean() * 0.114 + sub[..., 1].mean() * 0.587 + sub[..., 2].mean() * 0.299)
+
+
+class _PoseModel(Protocol):
+    """What this module uses of MediaPipe's (untyped) pose solution."""
+
+    def process(self, image: np.ndarray) -> Any: ...
+
+    def close(self) -> None: ...
 
 
 class ModelMissing(RuntimeError):
@@ -179,7 +188,7 @@ class PoseEstimator:
             min_tracking_confidence=0.5,
         )
         self._model_complexity = model_complexity
-        self._other: object | None = None
+        self._other: _PoseModel | None = None
         self.second_person_every = second_person_every
         self._n = 0
         self._switch: tuple[Box, int] | None = None
@@ -188,7 +197,7 @@ class PoseEstimator:
     def close(self) -> None:
         self._pose.close()
         if self._other is not None:
-            self._other.close()  # type: ignore[attr-defined]
+            self._other.close()
 
     def __enter__(self) -> PoseEstimator:
         return self
@@ -250,7 +259,7 @@ class PoseEstimator:
                 min_detection_confidence=0.6,
             )
         hidden = _padded(tracked)
-        res = self._other.process(grey_out(rgb, hidden))  # type: ignore[attr-defined]
+        res = self._other.process(grey_out(rgb, hidden))
         if res.pose_landmarks is None:
             return None
         p = np.array([(q.x, q.y, q.z, q.visibility) for q in res.pose_landmarks.landmark])

@@ -38,6 +38,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing import shared_memory
+from multiprocessing.process import BaseProcess
 
 import numpy as np
 
@@ -161,6 +162,7 @@ def _worker_main(shm_name: str, lock, new_frame, stop, results, model_complexity
         checker = _OthersCheck(est) if second_person_every > 0 else None
         n = 0
         results.put(("ready", os.getpid()))
+        assert shm.buf is not None
         slots = _slot_views(shm.buf)
         k: int | None = None
         while not stop.is_set():
@@ -215,7 +217,7 @@ class PoseWorker:
         self.second_person_every = second_person_every
         self.start_timeout_s = start_timeout_s
         self._ctx = mp.get_context("spawn")
-        self._proc = None
+        self._proc: BaseProcess | None = None
         self._shm: shared_memory.SharedMemory | None = None
         self._seq = 0
         self.restarts = 0
@@ -234,6 +236,7 @@ class PoseWorker:
         self._new = self._ctx.Event()
         self._stop = self._ctx.Event()
         self._results = self._ctx.Queue()
+        assert self._shm.buf is not None
         self._slots = _slot_views(self._shm.buf)
         self._proc = self._ctx.Process(
             target=_worker_main, name="pose-worker", daemon=True,

@@ -210,6 +210,18 @@ def _texts(d: object, where: str) -> dict[str, str]:
     return out
 
 
+def _opt(d: dict, key: str, where: str) -> float | None:
+    """An optional number (None when absent)."""
+    return _num(d, key, where) if key in d else None
+
+
+def _req(d: dict, key: str, where: str, default: float | None = None) -> float:
+    """A number, or ``default`` when absent; missing without a default is an error."""
+    v = _num(d, key, where, default, required=default is None)
+    assert v is not None  # _num raised when it was required and missing
+    return v
+
+
 def _num(d: dict, key: str, where: str, default: float | None = None, required: bool = False) -> float | None:
     if key not in d:
         if required:
@@ -248,7 +260,7 @@ def _condition(c: object, where: str) -> Condition:
         raise ExerciseError(f"{where}: must be a table")
     _check_keys(c, {"metric", "side", "min", "max"}, where)
     cm, cs = _metric(c, where)
-    lo, hi = _num(c, "min", where), _num(c, "max", where)
+    lo, hi = _opt(c, "min", where), _opt(c, "max", where)
     if lo is None and hi is None:
         raise ExerciseError(f"{where}: needs min or max")
     return Condition(cm, cs, lo, hi)
@@ -299,8 +311,8 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
     direction = s.get("direction")
     if direction not in ("up", "down"):
         raise ExerciseError(f"signal.direction: must be 'up' or 'down' (got {direction!r})")
-    rest = _num(s, "rest", "signal", required=True)
-    peak = _num(s, "peak", "signal", required=True)
+    rest = _req(s, "rest", "signal")
+    peak = _req(s, "peak", "signal")
     if direction == "down" and not peak < rest or direction == "up" and not peak > rest:
         raise ExerciseError(f"signal: with direction {direction!r} peak must be "
                             f"{'below' if direction == 'down' else 'above'} rest (hysteresis)")
@@ -310,11 +322,11 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
     rng = s.get("range", [0, 180])
     if not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(x, int | float) for x in rng)):
         raise ExerciseError("signal.range: must be [low, high]")
-    min_rep = _num(s, "min_rep_s", "signal", 0.5)
-    max_rep = _num(s, "max_rep_s", "signal", 12.0)
+    min_rep = _req(s, "min_rep_s", "signal", 0.5)
+    max_rep = _req(s, "max_rep_s", "signal", 12.0)
     if not 0 < min_rep < max_rep:
         raise ExerciseError("signal: need 0 < min_rep_s < max_rep_s")
-    min_range = _num(s, "min_range", "signal", 0.0)
+    min_range = _req(s, "min_range", "signal", 0.0)
     if min_range < 0:
         raise ExerciseError("signal.min_range: must not be negative")
     signal = SignalSpec(m, side, direction, rest, peak, min_rep, max_rep, count_at,
@@ -327,7 +339,7 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
     _check_keys(r, {"hold_s", "max_motion", "conditions"}, "ready")
     conds = [_condition(c, f"ready.conditions[{i}]")
              for i, c in enumerate(_list(r.get("conditions", []), "ready.conditions"))]
-    ready = ReadySpec(_num(r, "hold_s", "ready", 0.3), _num(r, "max_motion", "ready", 0.6), tuple(conds))
+    ready = ReadySpec(_req(r, "hold_s", "ready", 0.3), _req(r, "max_motion", "ready", 0.6), tuple(conds))
 
     req = data.get("required", [])
     if not isinstance(req, list) or not req or any(g not in GROUPS for g in req):
@@ -350,7 +362,7 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
             raise ExerciseError(f"{w}.agg: must be min, max, mean or at_peak")
         views = _views(f, w)
         when = tuple(_condition(c, f"{w}.when[{j}]") for j, c in enumerate(_list(f.get("when", []), f"{w}.when")))
-        lo, hi = _num(f, "min", w), _num(f, "max", w)
+        lo, hi = _opt(f, "min", w), _opt(f, "max", w)
         if lo is None and hi is None:
             raise ExerciseError(f"{w}: needs min or max")
         rules.append(FormRule(key, fm, fs, agg, lo, hi, views, when))
@@ -361,13 +373,13 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
         n = data["naive"]
         _check_keys(n, {"metric", "side", "down", "up"}, "naive")
         nm, ns = _metric(n, "naive")
-        naive = NaiveSpec(nm, ns, _num(n, "down", "naive", required=True), _num(n, "up", "naive", required=True))
+        naive = NaiveSpec(nm, ns, _req(n, "down", "naive"), _req(n, "up", "naive"))
 
     hold = None
     if kind.holds:
         h = data.get("hold", {})
         _check_keys(h, {"min_s", "grace_s"}, "hold")
-        hold = HoldSpec(_num(h, "min_s", "hold", 1.0), _num(h, "grace_s", "hold", 0.4))
+        hold = HoldSpec(_req(h, "min_s", "hold", 1.0), _req(h, "grace_s", "hold", 0.4))
 
     tips = data.get("tips") or {}
     if not isinstance(tips, dict):
