@@ -8,9 +8,9 @@ window open would inherit its SDL/GL state).
 Frames go in through two shared-memory slots: the worker processes one
 while the parent writes the next into the other, so the model never waits
 for the parent (``PosePipeline`` keeps it that way: at most one frame
-processing and one waiting). A frame written while another is still waiting
-replaces it (latest frame wins: a camera's stale frames are dropped, never
-queued). The worker claims the waiting frame before it reports the result of
+processing and one waiting). A frame written when both slots are taken replaces
+the oldest waiting one (latest frame wins: a camera's stale frames are
+dropped, never queued); the worker takes waiting frames oldest first. The worker claims the waiting frame before it reports the result of
 the one it finished, so a caller that submits one frame ahead never has one
 replaced. Results (landmarks, a few hundred bytes) come back on a queue.
 ``process()`` is the lockstep mode: send one frame and wait for its result.
@@ -62,12 +62,13 @@ def _slot_views(buf: memoryview) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _claim(slots: list[tuple[np.ndarray, np.ndarray]]) -> int | None:
-    """Mark the waiting slot (if any) as being processed; call with the lock held."""
-    for k, (header, _) in enumerate(slots):
-        if header[7] == WAITING:
-            header[7] = PROCESSING
-            return k
-    return None
+    """Mark the oldest waiting slot (if any) as being processed; call with the lock held."""
+    waiting = [k for k, (header, _) in enumerate(slots) if header[7] == WAITING]
+    if not waiting:
+        return None
+    k = min(waiting, key=lambda i: slots[i][0][0])
+    slots[k][0][7] = PROCESSING
+    return k
 
 
 class WorkerDied(RuntimeError):
@@ -329,11 +330,12 @@ class PoseWorker:
         sh, sw = frame_bgr.shape[:2]
         with self._lock:
             states = [header[7] for header, _ in self._slots]
-            if WAITING in states:
-                k = states.index(WAITING)
-                self.dropped += 1  # the previous frame was never picked up: dropped
-            else:
-                k = states.index(FREE)  # the worker uses at most one slot
+            if FREE in states:
+                k = states.index(FREE)
+            else:  # one processing and one waiting (or two waiting): replace the oldest waiting
+                waiting = [i for i, st in enumerate(states) if st == WAITING]
+                k = min(waiting, key=lambda i: self._slots[i][0][0])
+                self.dropped += 1  # that frame was never picked up: dropped, not queued
             header, data = self._slots[k]
             self._seq += 1
             data[: h * w * 3] = np.ascontiguousarray(small).reshape(-1)

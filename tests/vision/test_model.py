@@ -214,3 +214,31 @@ def test_second_person_found_and_judged_by_the_active_zone(media_dir):
         inside = (cx - 0.03, other[1], cx + 0.03, other[3])
         assert est.judge_other(r.landmarks, inside) is True
         assert est.judge_other(r.landmarks, None) is False
+
+
+def test_pipeline_keeps_two_frames_in_flight_without_dropping_any(media_dir):
+    from vision.worker import PosePipeline, PoseWorker
+
+    img = _still(media_dir, "still_standing_front_crossfit.jpg")
+    with PoseWorker(second_person_every=0) as w:
+        pipe = PosePipeline(w)
+        sent, got = 0, []
+        while len(got) < 8:
+            while not pipe.full() and sent < 8:
+                pipe.submit(img, t=float(sent), captured=0.0, tag=sent)
+                sent += 1
+            assert len(pipe) <= 2
+            res = pipe.result(timeout=20.0)
+            assert res is not None
+            tag, r = res
+            assert r.t == float(tag) and r.landmarks is not None and r.pose_ms > 0
+            got.append(tag)
+        assert got == list(range(8)) and w.dropped == 0
+        # a third frame while two are in flight replaces the waiting one (latest wins)
+        a, b, c = w.submit(img), w.submit(img), w.submit(img)
+        seen = set()
+        while c not in seen:
+            r = w.get(timeout=20.0)
+            assert r is not None
+            seen.add(r.seq)
+        assert w.dropped >= 1 and not {a, b} <= seen
