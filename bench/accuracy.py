@@ -1,12 +1,18 @@
-"""Accuracy of the repetition counter on real clips, against the naive counter.
+"""Accuracy of the repetition counter and the form rules on real clips, against the naive counter.
 
 Runs the real pipeline (the bundled MediaPipe model, every frame in order with
 the video's own timestamps, then our filter/counter) over every clip in the
 media manifest, and the common naive counter (one angle threshold pair on one
 fixed side, raw landmarks, no gating) on the same landmarks. Prints a table
-(clip, exercise, true count, ours, error, naive), the exact-count rate, the
-off-by-one rate and the mean absolute error; the last line is one JSON object
-``{"clips", "exact", "obo", "mae", "naive_exact", "naive_obo", "naive_mae"}``.
+(clip, exercise, true count, ours, error, naive, the form flags of every
+repetition and, for clips labelled for form, the label), the exact-count
+rate, the off-by-one rate and the mean absolute error, and for form: the
+share of the repetitions of clips labelled ``incorrect`` that got a flag
+(``form_caught``) and the share of the repetitions of clips labelled
+``correct`` that got none (``form_silent_on_correct``). The last line is one
+JSON object ``{"clips", "exact", "obo", "mae", "naive_exact", "naive_obo",
+"naive_mae", "form_caught", "form_silent_on_correct", "form_faulty_reps",
+"form_correct_reps"}``.
 
 Clips of exercises we do not coach (the timed up-and-go) are listed as
 skipped; the single-leg stance (a timed hold) shows the hold time and is not
@@ -53,11 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     specs = load_exercises()
 
     rows = []
+    form_rows: list[tuple[str, str, int, list[list[str]]]] = []
     holds = []
     skipped = []
     stills = []
     t_start = time.time()
-    print(f"{'clip':48s} {'exercise':18s} {'true':>4s} {'ours':>4s} {'err':>4s} {'naive':>5s}  notes")
+    print(f"{'clip':50s} {'exercise':18s} {'true':>4s} {'ours':>4s} {'err':>4s} {'naive':>5s}  form flags per rep")
     for e in entries:
         f = e["file"]
         if e["media_type"] != "video":
@@ -66,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         ex = e.get("exercise")
         if ex not in specs:
             skipped.append(f)
-            print(f"{f:48s} {str(ex):18s} {'-':>4s} {'-':>4s} {'-':>4s} {'-':>5s}  skipped: not one of our exercises")
+            print(f"{f:50s} {str(ex):18s} {'-':>4s} {'-':>4s} {'-':>4s} {'-':>5s}  skipped: not one of our exercises")
             continue
         spec = specs[ex]
         if a.traces:
@@ -78,12 +85,18 @@ def main(argv: list[str] | None = None) -> int:
         naive = naive_count(tr, spec)
         if not spec.kind.counts_reps or e.get("reps") is None:
             holds.append((f, summary.hold_s))
-            print(f"{f:48s} {ex:18s} {'-':>4s} {'-':>4s} {'-':>4s} {'-':>5s}  hold {summary.hold_s:.1f} s "
+            print(f"{f:50s} {ex:18s} {'-':>4s} {'-':>4s} {'-':>4s} {'-':>5s}  hold {summary.hold_s:.1f} s "
                   f"(timed hold, not in the count statistics)")
             continue
         err = summary.count - e["reps"]
         rows.append((f, ex, e["reps"], summary.count, err, naive))
-        print(f"{f:48s} {ex:18s} {e['reps']:>4d} {summary.count:>4d} {err:>+4d} {naive:>5d}")
+        flags = [list(r.flags) for r in summary.reps]
+        shown = " ".join("+".join(fl) if fl else "ok" for fl in flags) or "-"
+        label = e.get("form_label")
+        if label in ("correct", "incorrect"):
+            form_rows.append((f, label, e["reps"], flags))
+            shown += f"   [labelled {label}]"
+        print(f"{f:50s} {ex:18s} {e['reps']:>4d} {summary.count:>4d} {err:>+4d} {naive:>5d}  {shown}")
 
     n = len(rows)
     if n == 0:
@@ -96,6 +109,15 @@ def main(argv: list[str] | None = None) -> int:
 
     exact, obo, mae = stats(3)
     n_exact, n_obo, n_mae = stats(5)
+    # form: per repetition, against the clip's label (a rep the counter missed counts as not judged)
+    faulty = sum(n for _, label, n, _ in form_rows if label == "incorrect")
+    caught = sum(min(n, sum(1 for fl in flags if fl)) for _, label, n, flags in form_rows
+                 if label == "incorrect")
+    correct = sum(n for _, label, n, _ in form_rows if label == "correct")
+    silent = sum(min(n, sum(1 for fl in flags if not fl)) for _, label, n, flags in form_rows
+                 if label == "correct")
+    form_caught = caught / faulty if faulty else 0.0
+    form_silent = silent / correct if correct else 0.0
 
     # model sanity on the still images: a person with the key joints visible
     sane = 0
@@ -115,10 +137,15 @@ def main(argv: list[str] | None = None) -> int:
           f"timed holds: {', '.join(f'{h[0]} {h[1]:.1f} s' for h in holds) or '-'}")
     print(f"ours : exact {exact:.1%}  off-by-one {obo:.1%}  MAE {mae:.3f}")
     print(f"naive: exact {n_exact:.1%}  off-by-one {n_obo:.1%}  MAE {n_mae:.3f}")
+    print(f"form : faulty reps flagged {caught}/{faulty} = {form_caught:.1%}   "
+          f"correct reps left silent {silent}/{correct} = {form_silent:.1%}   "
+          f"({len(form_rows)} labelled clips)")
     print(f"({time.time() - t_start:.0f} s)")
     print(json.dumps({"clips": n, "exact": round(exact, 4), "obo": round(obo, 4), "mae": round(mae, 4),
                       "naive_exact": round(n_exact, 4), "naive_obo": round(n_obo, 4),
-                      "naive_mae": round(n_mae, 4)}))
+                      "naive_mae": round(n_mae, 4), "form_caught": round(form_caught, 4),
+                      "form_silent_on_correct": round(form_silent, 4), "form_faulty_reps": faulty,
+                      "form_correct_reps": correct}))
     return 0
 
 

@@ -42,7 +42,7 @@ class OneEuroFilter:
     def __call__(self, x: np.ndarray, t: float, mask: np.ndarray | None = None) -> np.ndarray:
         """Filter ``x`` at time ``t``; rows where ``mask`` is False keep their old value."""
         x = np.asarray(x, dtype=np.float64)
-        if self._x is None or self._t is None:
+        if self._x is None or self._t is None or self._dx is None:
             self._x = x.copy()
             self._dx = np.zeros_like(x)
             self._t = t
@@ -114,10 +114,11 @@ class LandmarkFilter:
             self._have = True
         else:
             stale = ok & ((t - self._last_seen) > self.reset_after_s)
-            if stale.any() and self._f._x is not None:
+            fx, fdx = self._f._x, self._f._dx
+            if stale.any() and fx is not None and fdx is not None:
                 # restart the filter for landmarks coming back after a long absence
-                self._f._x[stale] = xyz[stale]
-                self._f._dx[stale] = 0.0
+                fx[stale] = xyz[stale]
+                fdx[stale] = 0.0
             out = self._f(xyz, t, mask=np.repeat(ok[:, None], 3, axis=1))
         self._last_seen[ok] = t
         res = np.empty((33, 4))

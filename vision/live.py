@@ -42,7 +42,7 @@ from vision.engine import Engine, EngineUpdate, SetSummary
 from vision.exercises import ExerciseSpec
 from vision.sim import SimulatedPerson, parse_sim_spec
 from vision.sources import CameraSource, Frame, SourceError, VideoFileSource
-from vision.worker import PoseWorker, WorkerDied
+from vision.worker import PosePipeline, PoseWorker, WorkerDied
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +107,14 @@ class LiveEngine:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._paused = threading.Event()
-        self._src = None
+        self._src: CameraSource | VideoFileSource | SimulatedPerson | None = None
         self._summary: SetSummary | None = None
         self._status = LiveStatus(source="stopped", worker="not_needed")
         self._started_at = 0.0
         self._paused_total = 0.0
         self._paused_at: float | None = None
+        self._fps_t0 = time.monotonic()
+        self._fps_n = 0
         self.ended = threading.Event()
         """Set when the source ran out (end of a video or simulation) or ``stop()`` was called."""
 
@@ -249,54 +251,8 @@ class LiveEngine:
             return False
 
     def _run(self) -> None:
-        src = self._src
-        realtime_video = isinstance(src, VideoFileSource)
-        t_wall0: float | None = None
-        fps_t0 = time.monotonic()
-        fps_n = 0
         try:
-            while not self._stop.is_set():
-                frame: Frame | None = src.read()
-                if frame is None:
-                    if isinstance(src, CameraSource):
-                        self._status.source = src.status()
-                        self._emit_status()
-                        self._deliver_empty()
-                        continue  # lost camera: it is being reopened
-                    break  # end of a video or simulation
-                if realtime_video:
-                    # play a file at its own speed; every frame is processed
-                    now = time.monotonic()
-                    if t_wall0 is None:
-                        t_wall0 = now - frame.t
-                    wait = t_wall0 + frame.t - now
-                    if wait > 0:
-                        time.sleep(wait)
-                    frame.captured = time.monotonic()
-                if frame.landmarks is not None or frame.image is None:
-                    lm, world, others = frame.landmarks, frame.world, None
-                    luma = 128.0
-                else:
-                    if not self._ensure_worker():
-                        time.sleep(1.0)
-                        continue
-                    try:
-                        r = self._worker.process(frame.image, frame.t, frame.captured)
-                    except WorkerDied as exc:
-                        log.warning("pose worker lost (%s); restarting", exc)
-                        with self._lock:
-                            if self._engine is not None:
-                                self._engine.interrupt()
-                        continue
-                    lm, world, others, luma = r.landmarks, r.world, r.others, r.luma
-                    self._status.dropped = self._worker.dropped + getattr(src, "dropped", 0)
-                self._handle(frame, lm, world, others, luma)
-                fps_n += 1
-                self._status.frames += 1
-                now = time.monotonic()
-                if now - fps_t0 >= 2.0:
-                    self._status.fps = fps_n / (now - fps_t0)
-                    fps_t0, fps_n = now, 0
+            self._loop()
         except Exception as exc:  # never die silently in a background thread
             log.exception("live engine stopped on an error")
             self._status.error = repr(exc)
@@ -312,6 +268,87 @@ class LiveEngine:
                     except Exception:
                         log.exception("on_finished callback failed")
 
+    def _loop(self) -> None:
+        """Read, submit to the pose worker one frame ahead, handle results as they come.
+
+        The model is kept busy (``PosePipeline``: one frame processing, the next
+        waiting) while this thread counts the previous frame and reads the next
+        one. A video file is played at its own speed; a camera's newest frame is
+        taken; the simulated person's landmarks need no model.
+        """
+        src = self._src
+        assert src is not None  # opened by start()
+        realtime_video = isinstance(src, VideoFileSource)
+        pipe: PosePipeline | None = None
+        t_wall0: float | None = None
+        nxt: Frame | None = None
+        ended = False
+        while not self._stop.is_set():
+            busy = pipe is not None and len(pipe) > 0
+            if nxt is None and not ended:
+                camera = isinstance(src, CameraSource)
+                nxt = src.read(0.002 if busy else 1.0) if isinstance(src, CameraSource) else src.read()
+                if nxt is None:
+                    if not camera:
+                        ended = True  # end of a video or simulation
+                    elif not busy:
+                        self._status.source = src.status()
+                        self._emit_status()
+                        self._deliver_empty()
+                        continue  # lost camera: it is being reopened
+            due = 0.0
+            if nxt is not None:
+                if nxt.landmarks is not None or nxt.image is None:
+                    self._handle(nxt, nxt.landmarks, nxt.world, nxt.others, 128.0)
+                    nxt = None
+                    continue
+                if realtime_video:
+                    # play a file at its own speed; every frame is processed
+                    now = time.monotonic()
+                    if t_wall0 is None:
+                        t_wall0 = now - nxt.t
+                    due = t_wall0 + nxt.t - now
+                if due <= 0 and (pipe is None or not pipe.full()):
+                    if not self._ensure_worker():
+                        time.sleep(1.0)
+                        continue
+                    worker = self._worker
+                    assert worker is not None  # _ensure_worker made one
+                    if pipe is None or pipe.worker is not worker:
+                        pipe = PosePipeline(worker)
+                    if realtime_video:
+                        nxt.captured = time.monotonic()
+                    try:
+                        pipe.submit(nxt.image, nxt.t, nxt.captured, nxt)
+                    except WorkerDied as exc:
+                        self._worker_lost(exc, pipe)
+                        continue
+                    nxt = None
+                    continue
+            if pipe is not None and len(pipe):
+                try:
+                    got = pipe.result(timeout=min(due, 1.0) if due > 0 else 10.0)
+                except WorkerDied as exc:
+                    self._worker_lost(exc, pipe)
+                    continue
+                if got is not None:
+                    frame, r = got
+                    assert isinstance(frame, Frame)
+                    self._status.dropped = pipe.worker.dropped + getattr(src, "dropped", 0)
+                    self._handle(frame, r.landmarks, r.world, r.others, r.luma)
+                continue
+            if ended:
+                break
+            if due > 0:
+                time.sleep(due)
+
+    def _worker_lost(self, exc: Exception, pipe: PosePipeline) -> None:
+        log.warning("pose worker lost (%s); restarting", exc)
+        pipe.clear()
+        with self._lock:
+            if self._engine is not None:
+                self._engine.interrupt()
+
     def _deliver_empty(self) -> None:
         with self._lock:
             if self._engine is None:
@@ -320,6 +357,12 @@ class LiveEngine:
         self._call(u)
 
     def _handle(self, frame: Frame, lm, world, others, luma: float) -> None:
+        self._status.frames += 1
+        self._fps_n += 1
+        now = time.monotonic()
+        if now - self._fps_t0 >= 2.0:
+            self._status.fps = self._fps_n / (now - self._fps_t0)
+            self._fps_t0, self._fps_n = now, 0
         with self._lock:
             engine = self._engine
             if engine is None:

@@ -24,8 +24,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import cv2
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,8 @@ class Frame:
     """Ready-made ``(33, 4)`` landmarks (simulated person); None = run the model."""
     world: np.ndarray | None = None
     index: int = 0
+    others: bool | None = None
+    """Simulated person only: another body in the active zone (True/False), None = not checked."""
 
 
 class VideoFileSource:
@@ -56,7 +62,8 @@ class VideoFileSource:
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
-        self._cap = None
+        self._cap: cv2.VideoCapture | None = None
+        self._first: np.ndarray | None = None
         self.fps = 0.0
         self.frame_count = 0
         self._i = 0
@@ -102,6 +109,7 @@ class VideoFileSource:
     def read(self) -> Frame | None:
         if self._cap is None:
             raise SourceError("source not open")
+        img: np.ndarray | None
         if self._first is not None:
             img, self._first = self._first, None
         else:
@@ -160,7 +168,7 @@ class CameraSource:
         self.width = width
         self.height = height
         self.retry_s = retry_s
-        self._cap = None
+        self._cap: cv2.VideoCapture | None = None
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._latest: Frame | None = None
@@ -214,7 +222,9 @@ class CameraSource:
                 else:
                     self._stop.wait(self.retry_s)
                     continue
-            ok, img = self._cap.read()
+            cap = self._cap
+            assert cap is not None  # opened just above
+            ok, img = cap.read()
             cap_t = time.monotonic()
             if not ok or img is None:
                 fails += 1
@@ -222,7 +232,7 @@ class CameraSource:
                     if self.state != "lost":
                         log.warning("camera %s lost; retrying every %.1f s", self.device, self.retry_s)
                     self.state = "lost"
-                    self._cap.release()
+                    cap.release()
                     self._cap = None
                 else:
                     time.sleep(0.02)

@@ -106,3 +106,29 @@ def test_texts_have_one_lookup_and_a_missing_key_is_named(specs):
     assert squat.text("tip.good")["zh_CN"]
     with pytest.raises(KeyError, match="squat.*cue.nothing"):
         squat.text("cue.nothing")
+
+
+def test_form_rule_views_and_conditions_are_checked(tmp_path):
+    text = GOOD.read_text()
+    _write(tmp_path, "badview.toml", text.replace('views = ["front"]\nwhen', 'views = ["top"]\nwhen')
+           .replace('name = "squat"', 'name = "squat5"'))
+    _write(tmp_path, "badwhen.toml", text.replace('when = [{ metric = "knee_angle", side = "best", max = 110 }]',
+                                                  'when = [{ metric = "knee_angle", side = "best" }]')
+           .replace('name = "squat"', 'name = "squat6"'))
+    _write(tmp_path, "both.toml", text.replace('views = ["side"]\ncue = { zh_CN = "蹲到',
+                                               'views = ["side"]\nview = "side"\ncue = { zh_CN = "蹲到')
+           .replace('name = "squat"', 'name = "squat7"'))
+    specs, errors = load_exercises_with_errors(tmp_path)
+    joined = "\n".join(errors)
+    assert len(errors) == 3, errors
+    assert "badview.toml" in joined and "top" in joined
+    assert "badwhen.toml" in joined and "needs min or max" in joined
+    assert "both.toml" in joined and "views or view" in joined
+
+
+def test_every_rule_names_the_views_it_judges(specs):
+    squat = {r.key: r.views for r in specs["squat"].form}
+    assert squat["knees_in"] == ("front",) and squat["feet_wider"] == ("front",)
+    assert squat["hip_hinge"] == ("side",) and squat["knees_forward"] == ("side",)
+    assert squat["squat_depth"] == ("front", "side", "oblique")
+    assert {r.key: r.views for r in specs["bicep_curl"].form}["elbow_still"] == ("side",)

@@ -173,3 +173,72 @@ def test_live_coach_survives_a_worker_crash(media_dir, specs):
     s = live.stop()
     assert box["killed"] and live.status().worker_restarts == 1
     assert s.count >= 2  # the count goes on after the restart
+
+
+def _clone_beside(img, box, shift):
+    """The picture with the person's strip copied ``shift`` picture widths to the side."""
+    h, w = img.shape[:2]
+    x0, _, x1, _ = box
+    pad = 0.1 * (x1 - x0)
+    xa, xb = int(max(0.0, x0 - pad) * w), int(min(1.0, x1 + pad) * w)
+    out = img.copy()
+    dx = int(shift * w)
+    out[:, xa + dx:xb + dx] = img[:, xa:xb]
+    return out
+
+
+def test_second_person_found_and_judged_by_the_active_zone(media_dir):
+    """A second person beside the resident is found by the second pass; only a trunk inside the
+    resident's space counts as "in the zone" (and pauses counting, see the engine tests)."""
+    import cv2
+
+    from vision.pose import PoseEstimator, active_zone, body_box
+
+    img = _still(media_dir, "still_standing_front_crossfit.jpg")
+    with PoseEstimator() as est:
+        alone = est.process(img, check_others=True)
+        assert alone.others is False and alone.others_ms > 0
+        box = body_box(alone.landmarks)
+    assert box is not None
+    two = _clone_beside(img, box, -0.3)  # a second person well to the side
+    with PoseEstimator() as est:
+        r = est.process(two, check_others=True)
+        other = est.find_other(cv2.cvtColor(two, cv2.COLOR_BGR2RGB), r.landmarks)
+        tracked = body_box(r.landmarks)
+        assert other is not None and tracked is not None
+        assert r.others is False  # beside, in her own space: not in the zone
+        assert not (tracked[0] <= (other[0] + other[2]) / 2 <= tracked[2])
+        # the same trunk inside the tracked person's space is in the zone
+        zx0, zy0, zx1, zy1 = active_zone(tracked)
+        cx = (zx0 + zx1) / 2
+        inside = (cx - 0.03, other[1], cx + 0.03, other[3])
+        assert est.judge_other(r.landmarks, inside) is True
+        assert est.judge_other(r.landmarks, None) is False
+
+
+def test_pipeline_keeps_two_frames_in_flight_without_dropping_any(media_dir):
+    from vision.worker import PosePipeline, PoseWorker
+
+    img = _still(media_dir, "still_standing_front_crossfit.jpg")
+    with PoseWorker(second_person_every=0) as w:
+        pipe = PosePipeline(w)
+        sent, got = 0, []
+        while len(got) < 8:
+            while not pipe.full() and sent < 8:
+                pipe.submit(img, t=float(sent), captured=0.0, tag=sent)
+                sent += 1
+            assert len(pipe) <= 2
+            res = pipe.result(timeout=20.0)
+            assert res is not None
+            tag, r = res
+            assert r.t == float(tag) and r.landmarks is not None and r.pose_ms > 0
+            got.append(tag)
+        assert got == list(range(8)) and w.dropped == 0
+        # a third frame while two are in flight replaces the waiting one (latest wins)
+        a, b, c = w.submit(img), w.submit(img), w.submit(img)
+        seen = set()
+        while c not in seen:
+            r = w.get(timeout=20.0)
+            assert r is not None
+            seen.add(r.seq)
+        assert w.dropped >= 1 and not {a, b} <= seen

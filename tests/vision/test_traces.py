@@ -15,7 +15,8 @@ from vision.replay import replay_trace
 from vision.trace import Trace
 
 ENTRIES = [e for e in manifest_entries() if e["media_type"] == "video"]
-COUNTED = [e for e in ENTRIES if e["exercise"] != "timed_up_and_go" and e["reps"] is not None]
+COUNTED = [e for e in ENTRIES if e["exercise"] != "timed_up_and_go" and e.get("reps") is not None
+           and e["exercise"] != "single_leg_stance"]
 
 
 def _trace(e: dict) -> Trace:
@@ -73,10 +74,14 @@ def test_rep_events_are_ordered_with_plausible_times(results, specs):
         assert len(s.trace_t) == len(s.trace_signal) > 0
 
 
-def test_second_person_is_seen_in_the_two_person_clip():
+def test_two_people_side_by_side_each_in_their_own_space(results):
+    # two women do jumping jacks side by side; the worker sees the other one on every check
+    # but her trunk is never in the tracked woman's space: counting goes on
     e = next(x for x in ENTRIES if x["people"] == 2)
     tr = _trace(e)
-    assert any(f.others for f in tr.frames)
+    checked = [f.others for f in tr.frames if f.others is not None]
+    assert checked and not any(checked)
+    assert results[e["file"]].count == 2
     single = next(x for x in ENTRIES if x["file"] == "squat_randysamuel_front_a_trim.mp4")
     assert not any(f.others for f in _trace(single).frames)
 

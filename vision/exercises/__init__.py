@@ -94,15 +94,31 @@ class ReadySpec:
     conditions: tuple[Condition, ...] = ()
 
 
+VIEWS = ("front", "side", "oblique")
+"""How a repetition was seen (``vision.metrics.view_of``)."""
+
+
 @dataclass(frozen=True)
 class FormRule:
+    """One form check over a repetition.
+
+    The rule's metric is aggregated (``agg``) over the frames of the
+    repetition on which its landmarks are visible and every ``when`` condition
+    holds (e.g. "only near the bottom of the squat"); the repetition is
+    flagged when the aggregate is outside ``min``/``max``. A rule judges only
+    the ``views`` it names and stays silent otherwise, and also when fewer
+    than ``vision.form.MIN_RULE_FRAMES`` frames qualify: silence is better
+    than a wrong cue.
+    """
+
     key: str
     metric: str
     side: str
     agg: Literal["min", "max", "mean", "at_peak"]
     min: float | None
     max: float | None
-    view: Literal["any", "front", "side"]
+    views: tuple[str, ...] = VIEWS
+    when: tuple[Condition, ...] = ()
 
     @property
     def cue_key(self) -> str:
@@ -194,6 +210,18 @@ def _texts(d: object, where: str) -> dict[str, str]:
     return out
 
 
+def _opt(d: dict, key: str, where: str) -> float | None:
+    """An optional number (None when absent)."""
+    return _num(d, key, where) if key in d else None
+
+
+def _req(d: dict, key: str, where: str, default: float | None = None) -> float:
+    """A number, or ``default`` when absent; missing without a default is an error."""
+    v = _num(d, key, where, default, required=default is None)
+    assert v is not None  # _num raised when it was required and missing
+    return v
+
+
 def _num(d: dict, key: str, where: str, default: float | None = None, required: bool = False) -> float | None:
     if key not in d:
         if required:
@@ -219,6 +247,40 @@ def _check_keys(d: dict, allowed: set[str], where: str) -> None:
     extra = set(d) - allowed
     if extra:
         raise ExerciseError(f"{where}: unknown keys {sorted(extra)}")
+
+
+def _list(v: object, where: str) -> list[object]:
+    if not isinstance(v, list):
+        raise ExerciseError(f"{where}: must be a list")
+    return v
+
+
+def _condition(c: object, where: str) -> Condition:
+    if not isinstance(c, dict):
+        raise ExerciseError(f"{where}: must be a table")
+    _check_keys(c, {"metric", "side", "min", "max"}, where)
+    cm, cs = _metric(c, where)
+    lo, hi = _opt(c, "min", where), _opt(c, "max", where)
+    if lo is None and hi is None:
+        raise ExerciseError(f"{where}: needs min or max")
+    return Condition(cm, cs, lo, hi)
+
+
+def _views(f: dict, where: str) -> tuple[str, ...]:
+    """``views = ["front", ...]`` or the older ``view = "any"|"front"|"side"``."""
+    if "views" in f and "view" in f:
+        raise ExerciseError(f"{where}: give views or view, not both")
+    if "views" in f:
+        v = f["views"]
+        if not isinstance(v, list) or not v or any(x not in VIEWS for x in v):
+            raise ExerciseError(f"{where}.views: a list from {', '.join(VIEWS)} (got {v!r})")
+        return tuple(dict.fromkeys(v))
+    view = f.get("view", "any")
+    if view == "any":
+        return VIEWS
+    if view not in VIEWS:
+        raise ExerciseError(f"{where}.view: must be any, {', '.join(VIEWS)} (got {view!r})")
+    return (view,)
 
 
 def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
@@ -249,8 +311,8 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
     direction = s.get("direction")
     if direction not in ("up", "down"):
         raise ExerciseError(f"signal.direction: must be 'up' or 'down' (got {direction!r})")
-    rest = _num(s, "rest", "signal", required=True)
-    peak = _num(s, "peak", "signal", required=True)
+    rest = _req(s, "rest", "signal")
+    peak = _req(s, "peak", "signal")
     if direction == "down" and not peak < rest or direction == "up" and not peak > rest:
         raise ExerciseError(f"signal: with direction {direction!r} peak must be "
                             f"{'below' if direction == 'down' else 'above'} rest (hysteresis)")
@@ -260,11 +322,11 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
     rng = s.get("range", [0, 180])
     if not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(x, int | float) for x in rng)):
         raise ExerciseError("signal.range: must be [low, high]")
-    min_rep = _num(s, "min_rep_s", "signal", 0.5)
-    max_rep = _num(s, "max_rep_s", "signal", 12.0)
+    min_rep = _req(s, "min_rep_s", "signal", 0.5)
+    max_rep = _req(s, "max_rep_s", "signal", 12.0)
     if not 0 < min_rep < max_rep:
         raise ExerciseError("signal: need 0 < min_rep_s < max_rep_s")
-    min_range = _num(s, "min_range", "signal", 0.0)
+    min_range = _req(s, "min_range", "signal", 0.0)
     if min_range < 0:
         raise ExerciseError("signal.min_range: must not be negative")
     signal = SignalSpec(m, side, direction, rest, peak, min_rep, max_rep, count_at,
@@ -275,15 +337,9 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
     if not isinstance(r, dict):
         raise ExerciseError("ready: must be a table")
     _check_keys(r, {"hold_s", "max_motion", "conditions"}, "ready")
-    conds = []
-    for i, c in enumerate(r.get("conditions", [])):
-        w = f"ready.conditions[{i}]"
-        if not isinstance(c, dict):
-            raise ExerciseError(f"{w}: must be a table")
-        _check_keys(c, {"metric", "side", "min", "max"}, w)
-        cm, cs = _metric(c, w)
-        conds.append(Condition(cm, cs, _num(c, "min", w), _num(c, "max", w)))
-    ready = ReadySpec(_num(r, "hold_s", "ready", 0.3), _num(r, "max_motion", "ready", 0.6), tuple(conds))
+    conds = [_condition(c, f"ready.conditions[{i}]")
+             for i, c in enumerate(_list(r.get("conditions", []), "ready.conditions"))]
+    ready = ReadySpec(_req(r, "hold_s", "ready", 0.3), _req(r, "max_motion", "ready", 0.6), tuple(conds))
 
     req = data.get("required", [])
     if not isinstance(req, list) or not req or any(g not in GROUPS for g in req):
@@ -296,7 +352,7 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
         w = f"form[{i}]"
         if not isinstance(f, dict):
             raise ExerciseError(f"{w}: must be a table")
-        _check_keys(f, {"key", "metric", "side", "agg", "min", "max", "view", "cue"}, w)
+        _check_keys(f, {"key", "metric", "side", "agg", "min", "max", "view", "views", "when", "cue"}, w)
         fm, fs = _metric(f, w)
         key = f.get("key")
         if not isinstance(key, str) or not key:
@@ -304,13 +360,12 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
         agg = f.get("agg", "at_peak")
         if agg not in ("min", "max", "mean", "at_peak"):
             raise ExerciseError(f"{w}.agg: must be min, max, mean or at_peak")
-        view = f.get("view", "any")
-        if view not in ("any", "front", "side"):
-            raise ExerciseError(f"{w}.view: must be any, front or side")
-        lo, hi = _num(f, "min", w), _num(f, "max", w)
+        views = _views(f, w)
+        when = tuple(_condition(c, f"{w}.when[{j}]") for j, c in enumerate(_list(f.get("when", []), f"{w}.when")))
+        lo, hi = _opt(f, "min", w), _opt(f, "max", w)
         if lo is None and hi is None:
             raise ExerciseError(f"{w}: needs min or max")
-        rules.append(FormRule(key, fm, fs, agg, lo, hi, view))
+        rules.append(FormRule(key, fm, fs, agg, lo, hi, views, when))
         texts[f"cue.{key}"] = _texts(f.get("cue"), f"{w}.cue")
 
     naive = None
@@ -318,13 +373,13 @@ def parse_exercise(data: dict, source: str = "<string>") -> ExerciseSpec:
         n = data["naive"]
         _check_keys(n, {"metric", "side", "down", "up"}, "naive")
         nm, ns = _metric(n, "naive")
-        naive = NaiveSpec(nm, ns, _num(n, "down", "naive", required=True), _num(n, "up", "naive", required=True))
+        naive = NaiveSpec(nm, ns, _req(n, "down", "naive"), _req(n, "up", "naive"))
 
     hold = None
     if kind.holds:
         h = data.get("hold", {})
         _check_keys(h, {"min_s", "grace_s"}, "hold")
-        hold = HoldSpec(_num(h, "min_s", "hold", 1.0), _num(h, "grace_s", "hold", 0.4))
+        hold = HoldSpec(_req(h, "min_s", "hold", 1.0), _req(h, "grace_s", "hold", 0.4))
 
     tips = data.get("tips") or {}
     if not isinstance(tips, dict):
