@@ -23,15 +23,9 @@ REPO = Path(__file__).resolve().parents[1]
 BASELINE = frozenset({
     "sync.records",
     "sync.server.db",
-    "sync.server.migrations.versions.0002_typed_columns",
     "sync.store",
-    "vision.engine",
-    "vision.exercises",
-    "vision.filters",
     "vision.live",
-    "vision.pose",
     "vision.sim",
-    "vision.sources",
     "vision.trace",
     "vision.worker",
 })

@@ -24,7 +24,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, inspect
+from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -84,12 +85,12 @@ def upgrade(engine: Engine, target: str = "head") -> MigrationResult:
     if engine.dialect.name != "postgresql":
         return _upgrade(engine, target)
     with engine.connect() as lock_conn:
-        lock_conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        lock_conn.execute(sql("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
         lock_conn.commit()
         try:
             return _upgrade(engine, target)
         finally:
-            lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            lock_conn.execute(sql("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
             lock_conn.commit()
 
 

@@ -147,9 +147,8 @@ def test_kiosk_sync_status_with_a_bad_record_is_no_traceback(tmp_path: Path) -> 
 
 
 def test_doctor_reports_the_store(tmp_path: Path) -> None:
-    from kiosk.startup.doctor import check_store
-
     from kiosk.config import Config, KioskSection
+    from kiosk.startup.doctor import check_store
 
     cfg = Config(kiosk=KioskSection(id="k1", data_dir=str(tmp_path)))
     assert check_store(cfg).status == "ok"  # no store yet
