@@ -4,10 +4,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 SYSSTAMP := $(VENV)/.system-deps-stamp
+# The manager pages' chart library, built from the npm registry (see scripts/build-web-assets.sh).
+WEB_ASSETS := sync/server/web/assets
+WEB_VENDOR := sync/server/web/static/vendor/echarts.min.js
 
-.PHONY: run test lint bench system-deps venv clean sample-content install-sample-content install-kiosk install-server rollback-kiosk rollback-server
+.PHONY: run test lint bench system-deps venv clean web-assets sample-content install-sample-content install-kiosk install-server rollback-kiosk rollback-server
 
-run: $(SYSSTAMP) $(STAMP) install-sample-content
+run: $(SYSSTAMP) $(STAMP) $(WEB_VENDOR) install-sample-content
 	$(VENV)/bin/kiosk run --local-server
 
 # The sample lessons: built from content/sample (espeak-ng narration, drawn pictures,
@@ -23,10 +26,10 @@ $(SAMPLE_BUNDLE): $(SYSSTAMP) $(STAMP) $(SAMPLE_SOURCES)
 install-sample-content: $(SAMPLE_BUNDLE)
 	$(PY) -m content.dev $(SAMPLE_BUNDLE)
 
-test: $(SYSSTAMP) $(STAMP)
+test: $(SYSSTAMP) $(STAMP) $(WEB_VENDOR)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile --durations=25
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -36,6 +39,11 @@ bench: $(STAMP)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
 
 system-deps: $(SYSSTAMP)
+
+web-assets: $(WEB_VENDOR)
+
+$(WEB_VENDOR): $(WEB_ASSETS)/package.json $(WEB_ASSETS)/package-lock.json scripts/build-web-assets.sh
+	bash scripts/build-web-assets.sh
 
 $(SYSSTAMP): scripts/system-deps.sh
 	bash scripts/system-deps.sh
@@ -69,4 +77,4 @@ rollback-server:
 	bash deploy/rollback-server $(_ROOT_ARG)
 
 clean:
-	rm -rf $(VENV) build *.egg-info test-output
+	rm -rf $(VENV) build *.egg-info test-output $(WEB_ASSETS)/node_modules $(dir $(WEB_VENDOR))

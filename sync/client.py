@@ -27,14 +27,14 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from sync.api import ACKNOWLEDGED, HEARTBEAT_PATH, RECORDS_PATH
+from sync.api import ACKNOWLEDGED, HEARTBEAT_PATH, RECORDS_PATH, PartStatus
 from sync.storage import atomic_write_bytes, dumps, read_json_object
 from sync.store import Store
 
@@ -351,25 +351,44 @@ class SyncClient:
 
     # --- heartbeat ----------------------------------------------------------------
 
-    def heartbeat(self) -> bool:
-        """Tell the server this kiosk is alive and how much is waiting (best effort)."""
+    def heartbeat(self, facts: HeartbeatFacts | None = None) -> bool:
+        """Tell the server this kiosk is alive, how much is waiting and how its parts are.
+
+        ``facts`` adds the installed content and the parts' states. A server
+        older than those fields answers 422; the heartbeat is then sent again
+        with the original fields only. Best effort: never raises.
+        """
         if not self.settings.token:
             return False
-        body = json.dumps(
-            {
-                "kiosk_id": self.settings.kiosk_id,
-                "waiting": self.store.waiting(),
-                "rejected": len(self.store.rejected()),
-                "app_version": self.settings.app_version[:40],
-                "sent_at": _iso_now(),
-            }
-        ).encode()
+        base: dict[str, Any] = {
+            "kiosk_id": self.settings.kiosk_id,
+            "waiting": self.store.waiting(),
+            "rejected": len(self.store.rejected()),
+            "app_version": self.settings.app_version[:40],
+            "sent_at": _iso_now(),
+        }
+        full = dict(base)
+        if self.state.last_success_at:
+            full["last_sync_at"] = self.state.last_success_at
+        if facts is not None:
+            full["content"] = dict(list(facts.content.items())[:50])
+            full["parts"] = [p.model_dump() for p in facts.parts[:24]]
         try:
-            resp = self._post(HEARTBEAT_PATH, body, compress=False)
+            resp = self._post(HEARTBEAT_PATH, json.dumps(full).encode(), compress=False)
+            if resp.status_code == 422 and full != base:
+                resp = self._post(HEARTBEAT_PATH, json.dumps(base).encode(), compress=False)
         except requests.RequestException as exc:
             log.debug("heartbeat failed: %s", exc)
             return False
         return resp.status_code == 200
+
+
+@dataclass(frozen=True)
+class HeartbeatFacts:
+    """What the kiosk knows about itself beyond the store: content versions, parts' states."""
+
+    content: dict[str, int] = field(default_factory=dict)
+    parts: list[PartStatus] = field(default_factory=list)
 
 
 def _kiosk_mismatch(errors: list[dict[str, Any]]) -> bool:

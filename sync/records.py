@@ -8,15 +8,33 @@ must carry a time zone and are kept in UTC). Older stored records are brought
 up to date by :func:`migrate`, a chain of small pure functions, one per version
 step.
 
-Record kinds: ``exercise_session``, ``lesson_progress``, ``fitness_test`` and
-``feedback``. Every record says what it measured as a value with a unit
+Record kinds: ``exercise_session``, ``lesson_progress``, ``fitness_test``,
+``feedback``, and the resident's own ``resident_profile``, ``consent`` and
+``erasure_request``. Every record says what it measured as a value with a unit
 (:meth:`_Record.measure`) and the local day it belongs to
 (:meth:`_Record.local_day`), so the server can index them as typed columns.
 
-Version 3 (this one): an exercise session carries its activity kind
+Version 3: an exercise session carries its activity kind
 (``vision.activity``: ``reps``, ``hold``, ``reps_in_time``, ``timed``), its
 target as ``{value, unit}`` and its result as ``value`` + ``unit``; a hold's
 seconds are no longer stored in ``repetitions``.
+
+Version 4 (this one) only adds optional fields and new kinds, so a version-3
+record migrates unchanged. Lesson progress also says where to resume
+(``step`` of ``steps``), the quiz answers with the score, the practice results
+(linked to their exercise sessions) and the bundle the lesson came from. A
+fitness test may carry the resident's ``age_group`` and ``sex`` (optional;
+the manager's pages compare results with norms by them) and the ``side``
+tested (one-leg stance, grip). Three kinds for residents:
+``resident_profile`` (what a resident chose to tell: age group, sex, language,
+large text; the salted hash of a code login's PIN; the consent version
+accepted), ``consent`` (a resident accepted the consent text of a version) and
+``erasure_request`` (a resident asked for their data to be deleted: the server
+deletes every record of that pseudonym in the community made before
+``requested_at``; see ``docs/residents.md``). Community life
+(``sync.community``): ``poll_vote`` (one per resident per poll across the
+community) and ``event_signup`` (sign up or cancel); a profile may carry an
+opt-in ``nickname`` and a ``team``.
 """
 
 from __future__ import annotations
@@ -38,7 +56,7 @@ from pydantic import (
     model_validator,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Current version of every record kind. Version 1 is the pre-release layout (see ``migrate``)."""
 
 ACTIVITIES = ("reps", "hold", "reps_in_time", "timed")
@@ -47,9 +65,19 @@ Activity = Literal["reps", "hold", "reps_in_time", "timed"]
 ExerciseUnit = Literal["reps", "s"]
 
 GUEST = "guest"
-KINDS = ("exercise_session", "lesson_progress", "fitness_test", "feedback")
+KINDS = ("exercise_session", "lesson_progress", "fitness_test", "feedback",
+         "resident_profile", "consent", "erasure_request", "poll_vote", "event_signup")
 
-Kind = Literal["exercise_session", "lesson_progress", "fitness_test", "feedback"]
+Kind = Literal["exercise_session", "lesson_progress", "fitness_test", "feedback",
+               "resident_profile", "consent", "erasure_request", "poll_vote", "event_signup"]
+
+AGE_GROUPS = ("under_60", "60-64", "65-69", "70-74", "75-79", "80-84", "85-89", "90-94",
+              "95_plus")
+"""The age groups a resident may give (5-year groups of the fitness-test norms, 60 to 94)."""
+AgeGroup = Literal["under_60", "60-64", "65-69", "70-74", "75-79", "80-84", "85-89", "90-94",
+                   "95_plus"]
+Sex = Literal["female", "male"]
+Side = Literal["left", "right"]
 
 KIOSK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 """The rule for a kiosk id (ASCII letters and digits, then also ``.``, ``_``, ``:``, ``-``)."""
@@ -104,7 +132,7 @@ def _utc(v: datetime) -> datetime:
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    schema_version: Literal[3] = SCHEMA_VERSION
+    schema_version: Literal[4] = SCHEMA_VERSION
     uuid: _uuid.UUID = Field(default_factory=_uuid.uuid4)
     """Made on the kiosk when the record is created; the server upserts on it."""
     kiosk_id: _ID
@@ -214,7 +242,43 @@ class ExerciseSession(_Record):
         return self.value, self.unit
 
 
+MAX_LESSON_STEPS = 200
+"""Steps a lesson may have, as far as records are concerned (bundles allow fewer)."""
+_STEP = Annotated[int, Field(ge=0, lt=MAX_LESSON_STEPS)]
+
+
+class QuizAnswer(BaseModel):
+    """A resident's first answer to one quiz question (the one that counts for the score)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    step: _STEP
+    """The quiz's step index in the lesson."""
+    question: Annotated[int, Field(ge=0, le=99)]
+    choice: Annotated[int, Field(ge=0, le=99)]
+    """The index of the chosen answer (true/false: 0 = true, 1 = false)."""
+    right: bool
+
+
+class PracticeResult(BaseModel):
+    """What the resident did on a lesson's practice step ("learn, then move")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    step: _STEP
+    exercise: _NAME
+    value: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+    unit: ExerciseUnit
+    target: Target | None = None
+    completed: bool = False
+    """The practice reached its target."""
+    session: _uuid.UUID | None = None
+    """The ``exercise_session`` record of the practice (stored and synced on its own)."""
+
+
 class LessonProgress(_Record):
+    """One run through a lesson by one resident: saved again (same uuid) as it goes on."""
+
     kind: Literal["lesson_progress"] = "lesson_progress"
     lesson_id: _NAME
     progress: Annotated[float, Field(ge=0, le=1)]
@@ -222,8 +286,44 @@ class LessonProgress(_Record):
     completed: bool = False
     updated_at: datetime
     utc_offset_min: _OFFSET
+    # version 4: where to resume, the quiz and the practice (all optional)
+    step: _STEP | None = None
+    """The step to resume at (0-based)."""
+    steps: Annotated[int, Field(ge=1, le=MAX_LESSON_STEPS)] | None = None
+    """How many steps the lesson had."""
+    answers: Annotated[list[QuizAnswer], Field(max_length=1000)] = Field(default_factory=list)
+    score: Annotated[int, Field(ge=0, le=1000)] | None = None
+    """Right first answers over every quiz of the lesson."""
+    questions: Annotated[int, Field(ge=0, le=1000)] | None = None
+    """Quiz questions in the lesson (the score is out of these)."""
+    practice: Annotated[list[PracticeResult], Field(max_length=MAX_LESSON_STEPS)] = Field(
+        default_factory=list
+    )
+    bundle_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """The content bundle the lesson came from, and its version (answers refer to it)."""
+    bundle_version: Annotated[int, Field(ge=1)] | None = None
 
     _utc_times = field_validator("updated_at")(_utc)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LessonProgress:
+        if self.step is not None and self.steps is not None and self.step >= self.steps:
+            raise ValueError("step must be below steps")
+        seen = {(a.step, a.question) for a in self.answers}
+        if len(seen) != len(self.answers):
+            raise ValueError("answers must hold one answer per question")
+        if (self.score is None) != (self.questions is None):
+            raise ValueError("score and questions go together")
+        if self.score is not None and self.questions is not None:
+            if self.score > self.questions:
+                raise ValueError("score must not exceed questions")
+            if len(self.answers) > self.questions:
+                raise ValueError("more answers than questions")
+            if self.answers and self.score != sum(1 for a in self.answers if a.right):
+                raise ValueError("score must count the right answers")
+        if len({p.step for p in self.practice}) != len(self.practice):
+            raise ValueError("practice must hold one result per step")
+        return self
 
     def timestamp(self) -> datetime:
         return self.updated_at
@@ -235,12 +335,17 @@ class LessonProgress(_Record):
 class FitnessTestResult(_Record):
     kind: Literal["fitness_test"] = "fitness_test"
     test: _NAME
-    """e.g. ``grip_strength``, ``sit_to_stand_30s``, ``single_leg_stance``."""
+    """e.g. ``chair_stand_30s``, ``grip_strength``, ``one_leg_stance`` (``sync.fitness_norms``)."""
     value: Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
     unit: Annotated[str, Field(min_length=1, max_length=16)]
     measured_at: datetime
     utc_offset_min: _OFFSET
     device: Annotated[str, Field(max_length=64)] = ""
+    age_group: AgeGroup | None = None
+    """The resident's age group when they gave it (never required)."""
+    sex: Sex | None = None
+    side: Side | None = None
+    """The leg stood on (one-leg stance) or the hand (grip strength)."""
 
     _utc_times = field_validator("measured_at")(_utc)
 
@@ -252,6 +357,14 @@ class FitnessTestResult(_Record):
 
 
 class Feedback(_Record):
+    """A resident's (or guest's) feedback: a topic and a rating from large buttons, maybe a few words.
+
+    ``topic`` is one of the community's preset topics (``sync.community.FeedbackTopic.id``,
+    e.g. ``equipment_broken``, ``suggestion``, ``praise``). A manager may reply on the
+    server; the reply reaches the resident at their next visit
+    (``sync.community.ResidentInbox.replies``, keyed by this record's ``uuid``).
+    """
+
     kind: Literal["feedback"] = "feedback"
     rating: Annotated[int, Field(ge=1, le=5)]
     topic: Annotated[str, Field(max_length=64)] = ""
@@ -268,7 +381,154 @@ class Feedback(_Record):
         return float(self.rating), "points"
 
 
-Record = ExerciseSession | LessonProgress | FitnessTestResult | Feedback
+_PIN_HASH = Annotated[str, Field(max_length=200, pattern=r"^scrypt\$[0-9]+\$[0-9]+\$[0-9]+\$[0-9a-f]{32}\$[0-9a-f]{64}$")]
+"""``scrypt$N$r$p$<salt hex>$<hash hex>`` (``kiosk.residents.pins``); never the PIN."""
+_VERSION = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+class ResidentProfile(_Record):
+    """What a resident chose to tell the kiosks; the latest ``updated_at`` wins.
+
+    Synced, and sent back by the server to every kiosk of the community, so the
+    same card or code is the same resident with the same settings everywhere.
+    """
+
+    kind: Literal["resident_profile"] = "resident_profile"
+    age_group: AgeGroup | None = None
+    sex: Sex | None = None
+    language: Literal["zh_CN", "en"] | None = None
+    large_text: bool = False
+    pin_hash: _PIN_HASH | None = None
+    """Code logins only: the PIN's salted scrypt hash."""
+    consent_version: _VERSION | None = None
+    """The version of the consent text the resident accepted (None: not given)."""
+    nickname: Annotated[str, Field(min_length=1, max_length=16)] | None = None
+    """Opt-in name for leaderboards (pseudonymous, chosen by the resident; None: not shown)."""
+    team: _NAME | None = None
+    """The community team the resident joined (``sync.community.Feed.teams``), for team challenges."""
+    updated_at: datetime
+    utc_offset_min: _OFFSET
+
+    _utc_times = field_validator("updated_at")(_utc)
+
+    @model_validator(mode="after")
+    def _named(self) -> ResidentProfile:
+        if self.resident == GUEST:
+            raise ValueError("a guest has no profile")
+        return self
+
+    def timestamp(self) -> datetime:
+        return self.updated_at
+
+
+class Consent(_Record):
+    """A resident accepted the consent text of ``version`` (declining stores nothing)."""
+
+    kind: Literal["consent"] = "consent"
+    version: _VERSION
+    accepted: Literal[True] = True
+    decided_at: datetime
+    utc_offset_min: _OFFSET
+
+    _utc_times = field_validator("decided_at")(_utc)
+
+    @model_validator(mode="after")
+    def _named(self) -> Consent:
+        if self.resident == GUEST:
+            raise ValueError("a guest gives no consent record")
+        return self
+
+    def timestamp(self) -> datetime:
+        return self.decided_at
+
+
+class ErasureRequest(_Record):
+    """The resident asked for their data to be deleted ("Delete my data").
+
+    The kiosk deletes the resident's records it holds at once and keeps only
+    this request until the server has it; the server deletes every record of
+    ``resident`` made by the community's kiosks before ``requested_at`` (and
+    any that arrive later from before that time), keeping this request as the
+    proof it was asked and done.
+    """
+
+    kind: Literal["erasure_request"] = "erasure_request"
+    requested_at: datetime
+    utc_offset_min: _OFFSET
+
+    _utc_times = field_validator("requested_at")(_utc)
+
+    @model_validator(mode="after")
+    def _named(self) -> ErasureRequest:
+        if self.resident == GUEST:
+            raise ValueError("guest data cannot be erased by pseudonym")
+        return self
+
+    def timestamp(self) -> datetime:
+        return self.requested_at
+
+
+COMMUNITY_ITEM_ID = Annotated[str, Field(min_length=1, max_length=64,
+                                         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+"""The id of a challenge, event, poll or announcement (made by the server)."""
+
+
+class PollVote(_Record):
+    """A resident's vote in a community poll: one per resident per poll across the community.
+
+    The server keeps the first vote it receives for ``(poll_id, resident)`` and rejects
+    any later one (another uuid) as ``already voted``; the kiosk then shows the first
+    vote (``sync.community.ResidentInbox.votes``). Guests cannot vote.
+    """
+
+    kind: Literal["poll_vote"] = "poll_vote"
+    poll_id: COMMUNITY_ITEM_ID
+    choices: Annotated[list[Annotated[int, Field(ge=0, le=19)]], Field(min_length=1, max_length=20)]
+    """Indices into the poll's choices (one for a single-choice poll)."""
+    voted_at: datetime
+    utc_offset_min: _OFFSET
+
+    _utc_times = field_validator("voted_at")(_utc)
+
+    @model_validator(mode="after")
+    def _valid(self) -> PollVote:
+        if self.resident == GUEST:
+            raise ValueError("a guest cannot vote")
+        if len(set(self.choices)) != len(self.choices):
+            raise ValueError("choices must not repeat")
+        return self
+
+    def timestamp(self) -> datetime:
+        return self.voted_at
+
+
+class EventSignup(_Record):
+    """A resident signs up for a community event, or cancels (the newest ``decided_at`` wins).
+
+    The server refuses a sign-up beyond the event's capacity (``event full``). Guests
+    cannot sign up.
+    """
+
+    kind: Literal["event_signup"] = "event_signup"
+    event_id: COMMUNITY_ITEM_ID
+    action: Literal["sign_up", "cancel"] = "sign_up"
+    decided_at: datetime
+    utc_offset_min: _OFFSET
+
+    _utc_times = field_validator("decided_at")(_utc)
+
+    @model_validator(mode="after")
+    def _named(self) -> EventSignup:
+        if self.resident == GUEST:
+            raise ValueError("a guest cannot sign up")
+        return self
+
+    def timestamp(self) -> datetime:
+        return self.decided_at
+
+
+Record = (ExerciseSession | LessonProgress | FitnessTestResult | Feedback | ResidentProfile
+          | Consent | ErasureRequest | PollVote | EventSignup)
 _ADAPTER: TypeAdapter[Record] = TypeAdapter(
     Annotated[Record, Field(discriminator="kind")]  # type: ignore[arg-type]
 )
@@ -277,6 +537,11 @@ MODELS: dict[str, type[_Record]] = {
     "lesson_progress": LessonProgress,
     "fitness_test": FitnessTestResult,
     "feedback": Feedback,
+    "resident_profile": ResidentProfile,
+    "consent": Consent,
+    "erasure_request": ErasureRequest,
+    "poll_vote": PollVote,
+    "event_signup": EventSignup,
 }
 
 
@@ -475,7 +740,15 @@ def _v2_to_v3(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(d: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 only adds optional fields and new kinds: a version-3 record is a valid
+    version-4 record as it is."""
+    d = dict(d)
+    d["schema_version"] = 4
+    return d
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 """``MIGRATIONS[n]`` turns a version-n dict into a version n+1 dict."""
 
 

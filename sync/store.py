@@ -21,8 +21,11 @@ New records go into the newest ("active") segment; a new segment starts when
 it is full or the month changes, so a save rewrites at most one small file
 (through :class:`sync.storage.AtomicJSONStorage`: temp file, fsync, rename,
 fsync the directory). At open every segment is read once to build an
-in-memory index (uuid -> segment, the unsynced and rejected sets); there is no
-second file that could disagree with the segments after a crash. Segments
+in-memory index (uuid -> segment, the unsynced and rejected sets, and a small
+entry per record by resident and by kind, :mod:`sync.record_index`, for "My
+records" and the residents' profiles); there is no second file that could
+disagree with the segments after a crash. ``delete_resident`` removes every
+record of one resident ("Delete my data"). Segments
 whose records are all synced and older than the retention are pruned.
 
 One writer: every public method takes one lock, and the ``.lock`` file keeps a
@@ -46,6 +49,7 @@ from typing import Any
 
 from tinydb import TinyDB
 
+from sync.record_index import Entry, RecordIndex
 from sync.records import Record, check_record, parse_record
 from sync.segment import FORMAT, TABLE, BadRecord, make_doc, read_segment
 from sync.storage import TMP_SUFFIX, AtomicJSONStorage, atomic_write_bytes, dumps
@@ -159,6 +163,7 @@ class Store:
         self._invalid: set[str] = set()
         self._quarantined = 0
         self._corrupt_files = 0
+        self._index = RecordIndex()
         self._segs: dict[str, _SegMeta] = {}
         self._active: str | None = None
         self._next_seq = 1
@@ -262,6 +267,7 @@ class Store:
                 self._warn(f"duplicate record {uid} in {name} quarantined", path)
                 continue
             self._where[uid] = (name, int(doc_id))
+            self._index.add(uid, doc["data"])
             meta.count += 1
             meta.newest = max(meta.newest, doc["ts"])
             if doc.get("rejected"):
@@ -378,6 +384,7 @@ class Store:
                 meta = self._segs[seg_name]
                 for _i, d in items:
                     uid = d["uuid"]
+                    self._index.add(uid, d["data"])
                     if uid not in self._unsynced:
                         self._unsynced[uid] = None
                         meta.unsynced += 1
@@ -394,6 +401,7 @@ class Store:
                 for doc_id, d in zip(ids, chunk, strict=True):
                     uid = d["uuid"]
                     self._where[uid] = (name, doc_id)
+                    self._index.add(uid, d["data"])
                     self._unsynced[uid] = None
                     meta.count += 1
                     meta.unsynced += 1
@@ -485,6 +493,7 @@ class Store:
                 (self.seg_dir / name).unlink(missing_ok=True)
                 for uid in [u for u, (s, _i) in self._where.items() if s == name]:
                     del self._where[uid]
+                    self._index.remove(uid)
                 del self._segs[name]
                 removed += meta.count
                 log.info(
@@ -495,7 +504,63 @@ class Store:
                 )
         return removed
 
+    def delete_resident(self, resident: str, keep_kinds: Iterable[str] = ()) -> int:
+        """Delete every record of ``resident`` (synced or not) from the disk; returns how many.
+
+        One atomic rewrite per segment that held some ("Delete my data"); records of
+        ``keep_kinds`` stay. Unsynced records deleted here are never sent.
+        """
+        keep = set(keep_kinds)
+        with self._lock:
+            self._check_open()
+            by_seg: dict[str, list[tuple[str, int]]] = {}
+            for e in self._index.of_resident(resident):
+                if e.kind in keep:
+                    continue
+                seg_name, doc_id = self._where[e.uuid]
+                by_seg.setdefault(seg_name, []).append((e.uuid, doc_id))
+            deleted = 0
+            for seg_name, items in by_seg.items():
+                self._segment(seg_name).table.remove(doc_ids=[i for _u, i in items])
+                meta = self._segs[seg_name]
+                for uid, _i in items:
+                    del self._where[uid]
+                    self._index.remove(uid)
+                    self._rejected.pop(uid, None)
+                    self._invalid.discard(uid)
+                    if self._unsynced.pop(uid, ...) is not ...:
+                        meta.unsynced -= 1
+                    meta.count -= 1
+                    deleted += 1
+            if deleted:
+                log.info("deleted %d record(s) of one resident from %d file(s)", deleted,
+                         len(by_seg))
+            return deleted
+
     # --- reading ------------------------------------------------------------------
+
+    def entries(self, resident: str, kinds: Iterable[str] | None = None) -> list[Entry]:
+        """The index entries of one resident's records, oldest first (no record is parsed)."""
+        with self._lock:
+            self._check_open()
+            return self._index.of_resident(resident, kinds)
+
+    def entries_of_kind(self, kind: str) -> list[Entry]:
+        """The index entries of every record of one kind, oldest first."""
+        with self._lock:
+            self._check_open()
+            return self._index.of_kind(kind)
+
+    def get_many(self, uuids: Iterable[str]) -> list[Record]:
+        """The records with these uuids (unknown ones left out), in the order asked."""
+        with self._lock:
+            self._check_open()
+            out: list[Record] = []
+            for uid in uuids:
+                doc = self._doc(str(uid))
+                if doc is not None:
+                    out.append(parse_record(doc["data"]))
+            return out
 
     def _doc(self, uid: str) -> dict[str, Any] | None:
         where = self._where.get(uid)
@@ -516,6 +581,18 @@ class Store:
     def unsynced(self, limit: int = 200) -> list[Record]:
         """The oldest records not yet acknowledged by the server (rejected ones left out)."""
         return [parse_record(d) for d in self.unsynced_json(limit)]
+
+    def unsynced_uuids(self) -> set[str]:
+        """Every record not yet acknowledged by the server and not refused by it."""
+        with self._lock:
+            self._check_open()
+            return {u for u in self._unsynced if u not in self._rejected}
+
+    def synced_uuids_of(self, resident: str) -> set[str]:
+        """The resident's records the server has acknowledged."""
+        with self._lock:
+            self._check_open()
+            return {u for u in self._index.uuids_of_resident(resident) if u not in self._unsynced}
 
     def unsynced_json(self, limit: int = 200) -> list[dict[str, Any]]:
         """Like :meth:`unsynced`, as the JSON dicts that go on the wire."""

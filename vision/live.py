@@ -53,6 +53,10 @@ def make_source(spec: str, exercise: str = "squat", width: int = 640, height: in
                 realtime: bool = True):
     """A frame source from a spec string (see module doc)."""
     s = spec.strip()
+    if s.startswith("simfit"):  # the simulated person taking a fitness test
+        from vision.sim_fitness import make_fitness_sim
+
+        return make_fitness_sim(s, width, height, realtime)
     if s == "sim" or s.startswith("sim:") or s.startswith("sim?"):
         kw = parse_sim_spec(s, exercise)
         kw.setdefault("realtime", realtime)

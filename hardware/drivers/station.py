@@ -1,7 +1,7 @@
 """Our own line protocol for station equipment without a standard.
 
-Why this module exists: the grip dynamometer, the exercise bike and the
-blood-pressure monitor are built or adapted in-house; they speak one
+Why this module exists: the grip dynamometer, the exercise bike, the
+blood-pressure monitor and the height meter are built or adapted in-house; they speak one
 NMEA-style protocol, ``$KIND,field,...*HH\\r\\n`` with an XOR checksum, so one
 parser, one simulator and one set of tests cover all of them. The
 specification is ``docs/station-protocol.md``; keep the two in step.
@@ -88,6 +88,11 @@ def _bp(f: list[str]) -> Emitted:
     return [("bp_systolic", sys_, "mmHg"), ("bp_diastolic", dia, "mmHg"), ("bp_pulse", pulse, "bpm")]
 
 
+def _height(f: list[str]) -> Emitted:
+    _count(f, 1, "HEIGHT")
+    return [("height", _num(f, 0, "height", 50, 250), "cm")]
+
+
 def _hello(f: list[str]) -> Emitted:
     _count(f, 3, "HELLO")
     _num(f, 0, "protocol version", 1, 99)
@@ -98,6 +103,7 @@ SENTENCES: dict[str, Callable[[list[str]], Emitted]] = {
     "GRIP": _grip,
     "BIKE": _bike,
     "BP": _bp,
+    "HEIGHT": _height,
     "HELLO": _hello,
 }
 

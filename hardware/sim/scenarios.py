@@ -88,6 +88,7 @@ def station_stream(rng: random.Random) -> Iterator[Step]:
     while True:
         yield (rng.uniform(3, 6), station.encode_sentence("GRIP", "R", f"{rng.uniform(18, 40):.1f}"))
         yield (rng.uniform(2, 4), station.encode_sentence("GRIP", "L", f"{rng.uniform(16, 38):.1f}"))
+        yield (rng.uniform(1, 2), station.encode_sentence("HEIGHT", f"{rng.uniform(148, 178):.1f}"))
         cadence = rng.uniform(45, 65)
         for _ in range(rng.randint(10, 20)):
             cadence = min(110.0, max(30.0, cadence + rng.gauss(0, 3)))

@@ -20,7 +20,9 @@ from kiosk.config.loading import (
 from kiosk.config.schema import (
     CameraSection,
     Config,
+    FitnessSection,
     HomeSection,
+    HoursSection,
     KioskSection,
     LoggingSection,
     MaintainerSection,
@@ -35,7 +37,7 @@ from kiosk.config.schema import (
 
 __all__ = [
     "APP_NAME", "ENV_VAR", "CameraSection", "Config", "ConfigError", "ConfigProblem",
-    "DataLayout", "HomeSection", "KioskSection", "LoggingSection", "MaintainerSection", "ResidentsSection",
+    "DataLayout", "FitnessSection", "HomeSection", "HoursSection", "KioskSection", "LoggingSection", "MaintainerSection", "ResidentsSection",
     "SensorDevice", "SensorsSection", "StoreSection", "SyncSection", "VisionSection",
     "VoiceSection", "data_layout", "default_config_path", "default_data_dir", "key_lines",
     "load_config", "parse_config", "resolve_config_path",

@@ -44,6 +44,12 @@ class DataLayout:
         return self.root / "store"
 
     @property
+    def in_progress(self) -> Path:
+        """The session being measured right now, checkpointed while it runs
+        (``kiosk/system/checkpoint.py``); saved as partial at the next start after a crash."""
+        return self.root / "in-progress"
+
+    @property
     def community_key(self) -> Path:
         """The community key that makes card pseudonyms equal on every kiosk of a community."""
         return self.root / "community-key"
@@ -80,6 +86,11 @@ class DataLayout:
     def sync_state(self) -> Path:
         """The sync client's last success and last error, kept across restarts."""
         return self.root / "sync-state.json"
+
+    @property
+    def community(self) -> Path:
+        """The last community feed from the server and its announcements' pictures."""
+        return self.root / "community"
 
     @property
     def kivy_home(self) -> Path:

@@ -9,7 +9,7 @@ same keys and a test keeps the two equal.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -18,6 +18,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from content.settings import ContentSection
+
+if TYPE_CHECKING:
+    from kiosk.system.hours import OpeningHours
 
 
 class _Section(BaseModel):
@@ -31,6 +36,8 @@ class KioskSection(_Section):
     language: Literal["zh_CN", "en"] = "zh_CN"
     large_text: bool = False
     idle_timeout_s: Annotated[float, Field(ge=5, le=3600)] = 90.0
+    walk_away_s: Annotated[float, Field(ge=3, le=3600)] = 30.0
+    """On a screen that uses the camera: nobody seen (and no touch) this long ends the visit."""
     fullscreen: bool = False
     window_size: tuple[int, int] = Field(default=(1280, 800), strict=False)
     data_dir: str = ""
@@ -153,11 +160,17 @@ class SensorsSection(_Section):
 
 
 class ResidentsSection(_Section):
-    """Who uses the kiosk: card logins under the community's pseudonyms."""
+    """Who uses the kiosk: card and number-code logins under the community's pseudonyms."""
 
     community_key: str = ""
     """The secret every kiosk of the community shares (card pseudonyms are HMACs under it);
     empty = the file ``<data dir>/community-key``, made on a developer's kiosk if missing."""
+    pin_tries: Annotated[int, Field(ge=1, le=10)] = 3
+    """Wrong PINs in a row before a number code is locked on this kiosk."""
+    pin_lock_s: Annotated[float, Field(ge=10, le=86400)] = 300.0
+    """How long a number code stays locked after too many wrong PINs."""
+    keypad_tries: Annotated[int, Field(ge=3, le=100)] = 10
+    """Wrong PINs (any codes) within ``pin_lock_s`` before the whole keypad is locked."""
 
     @field_validator("community_key")
     @classmethod
@@ -168,6 +181,17 @@ class ResidentsSection(_Section):
         if problem:
             raise ValueError(f"too weak: {problem}")
         return v
+
+
+class FitnessSection(_Section):
+    """The camera-scored fitness tests."""
+
+    min_spo2: Annotated[int, Field(ge=70, le=100)] = 90
+    """With a pulse oximeter attached, the step test does not start below this SpO2 (%)."""
+    stop_after_s: Annotated[float, Field(ge=1, le=30)] = 3.0
+    """A test stops itself when the person has left the picture (or the test's pose) this long."""
+    up_and_go: bool = True
+    """Offer the up-and-go: the camera sees the 8-foot path beside the chair."""
 
 
 class StoreSection(_Section):
@@ -197,6 +221,60 @@ class VoiceSection(_Section):
     enabled: bool = True
 
 
+class HoursSection(_Section):
+    """Opening hours: outside them the screen sleeps and the camera is closed.
+
+    ``open``/``close`` are local times ("06:00", "21:30"); a ``close`` before
+    ``open`` runs past midnight. Both empty (the default) = always open."""
+
+    open: str = ""
+    close: str = ""
+    closed_days: list[str] = Field(default_factory=list)
+    """Days the kiosk stays closed all day: "mon" ... "sun"."""
+    touch_opens: bool = False
+    """Outside the hours, a touch opens the kiosk for one visit instead of only showing
+    when it opens."""
+    notice_s: Annotated[float, Field(ge=3, le=600)] = 20.0
+    """How long the "closed, open at 6:00" notice shows after a touch."""
+    screen_off_command: str = ""
+    screen_on_command: str = ""
+    """Commands that switch the screen off and on (e.g. ``wlopm --off '*'`` under cage);
+    empty = ``xset`` on an X server, else the app's own black screen."""
+
+    @field_validator("open", "close")
+    @classmethod
+    def _time_of_day(cls, v: str) -> str:
+        from kiosk.system.hours import parse_hhmm
+
+        if v:
+            parse_hhmm(v)  # ValueError names the value and the form wanted
+        return v
+
+    @field_validator("closed_days")
+    @classmethod
+    def _days(cls, v: list[str]) -> list[str]:
+        from kiosk.system.hours import DAYS
+
+        bad = [d for d in v if d.strip().lower()[:3] not in DAYS or len(d.strip()) < 3]
+        if bad:
+            raise ValueError(f"not a day: {', '.join(repr(d) for d in bad)} "
+                             f"(use {', '.join(DAYS)})")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HoursSection:
+        self.opening_hours()  # both or neither, not equal, not closed every day
+        if bool(self.screen_off_command) != bool(self.screen_on_command):
+            raise ValueError("give both screen_off_command and screen_on_command, or neither")
+        return self
+
+    def opening_hours(self) -> OpeningHours:
+        """The hours as :class:`kiosk.system.hours.OpeningHours` (ValueError if inconsistent)."""
+        from kiosk.system.hours import OpeningHours
+
+        return OpeningHours.parse(self.open, self.close, self.closed_days)
+
+
 class LoggingSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_bytes: Annotated[int, Field(ge=10_000)] = 2_000_000
@@ -211,9 +289,14 @@ class Config(_Section):
     vision: VisionSection = Field(default_factory=VisionSection)
     sensors: SensorsSection = Field(default_factory=SensorsSection)
     residents: ResidentsSection = Field(default_factory=ResidentsSection)
+    fitness: FitnessSection = Field(default_factory=FitnessSection)
     store: StoreSection = Field(default_factory=StoreSection)
     sync: SyncSection = Field(default_factory=SyncSection)
     voice: VoiceSection = Field(default_factory=VoiceSection)
+    hours: HoursSection = Field(default_factory=HoursSection)
+    content: ContentSection = Field(default_factory=ContentSection)
+    """Lessons and content bundles: the trusted root, the repository, USB sticks
+    (defined next to the code that uses it, in ``content/settings.py``)."""
     logging: LoggingSection = Field(default_factory=LoggingSection)
 
     source: str = Field(default="<embedded defaults>", exclude=True)

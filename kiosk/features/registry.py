@@ -77,6 +77,9 @@ class Feature:
     """Services the feature cannot work without; without them its tile says so."""
     tile: bool = True
     """False for a feature reached another way (maintainer mode: the hidden gesture)."""
+    attract: str = ""
+    """``"module:function"`` giving slides for the attract screen's loop
+    (``kiosk.features.slides.SlideSource``), imported only after the first frame; "" for none."""
     package: str = field(default="", compare=False)
     """Filled in by discovery: the feature's package (for relative factories and kv files)."""
     folder: Path | None = field(default=None, compare=False)
@@ -92,10 +95,14 @@ class Feature:
 
     def factory_target(self, screen: ScreenDecl) -> tuple[str, str]:
         """(absolute module name, class name) of a screen's factory."""
-        module, _, cls = screen.factory.partition(":")
+        return self.resolve(screen.factory)
+
+    def resolve(self, target: str) -> tuple[str, str]:
+        """(absolute module name, attribute) of a ``"module:name"`` of this feature."""
+        module, _, name = target.partition(":")
         if module.startswith("."):
             module = self.package + module
-        return module, cls
+        return module, name
 
 
 def _check(feature: object, folder: str, path: Path) -> Feature:
@@ -124,6 +131,8 @@ def _check(feature: object, folder: str, path: Path) -> Feature:
         for kv in s.kv:
             if not (path / kv).is_file():
                 problems.append(f"screen {s.name!r}: kv file {kv!r} not found in the folder")
+    if feature.attract and not _FACTORY.match(feature.attract):
+        problems.append(f"attract {feature.attract!r} is not 'module:function'")
     if problems:
         raise FeatureError(f"feature folder {folder!r}: " + "; ".join(problems))
     return feature

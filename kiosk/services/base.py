@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
+    from kiosk.services.content import ContentService
     from kiosk.services.residents import ResidentsService
     from kiosk.services.sensors import SensorsService
     from kiosk.services.store import StoreService
@@ -21,9 +22,9 @@ if TYPE_CHECKING:
     from kiosk.services.voice import Voice
 
 State = Literal["ok", "warning", "error", "unavailable", "not_available_yet"]
-ServiceName = Literal["store", "sync", "sensors", "vision", "voice", "residents"]
+ServiceName = Literal["store", "sync", "sensors", "vision", "voice", "residents", "content"]
 SERVICE_NAMES: tuple[ServiceName, ...] = ("store", "sync", "sensors", "vision", "voice",
-                                          "residents")
+                                          "residents", "content")
 
 Post = Callable[[Callable[[], None]], None]
 """Runs a callable on the UI thread (the app passes a Clock-based one)."""
@@ -59,14 +60,15 @@ class Service(Protocol):
 class Services:
     """The services a kiosk runs; an attribute is None when this kiosk has no such part.
 
-    Started in field order (the store before sync, residents before sensors) and
-    stopped in reverse.
+    Started in field order (the store before sync, residents before sensors, content
+    before vision, which loads the exercises installed from bundles) and stopped in reverse.
     """
 
     store: StoreService | None = None
     sync: SyncService | None = None
     residents: ResidentsService | None = None
     sensors: SensorsService | None = None
+    content: ContentService | None = None
     vision: VisionService | None = None
     voice: Voice | None = None
 

@@ -6,6 +6,12 @@ or block the UI on a disk write or a query. ``save`` is durable when it
 returns (a few milliseconds); ``save_async`` and ``query_async`` hand the work
 to the store's single thread (writes and reads in the order asked) and report
 back on the UI thread through ``post``.
+
+It also keeps the session being measured safe: ``checkpoint_async`` writes
+the session as it stands (``kiosk/system/checkpoint.py``) on the same
+thread, in order with the saves, so the final save of that session (same
+UUID) removes the checkpoint after it; ``start`` saves a checkpoint left by
+a crash or a frozen UI as a partial session before anything else.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Any, TypeVar
 
 from kiosk.config import Config, DataLayout, data_layout
 from kiosk.services.base import Post, StatusRow, post_inline
+from kiosk.system.checkpoint import SessionCheckpoint
 from sync.records import Record
 from sync.store import Store, StoreError
 
@@ -33,7 +40,16 @@ class StoreService:
                  layout: DataLayout | None = None) -> None:
         self.cfg = cfg
         self.post = post
-        self.dir = (layout or data_layout(cfg)).store
+        layout = layout or data_layout(cfg)
+        self.dir = layout.store
+        self.checkpoint = SessionCheckpoint(layout.in_progress)
+        self._checkpointed: str | None = None
+        """UUID of the session whose checkpoint is on disk (writer thread only)."""
+        self._cp_pending: Record | None = None
+        self._cp_lock = threading.Lock()
+        self._cp_failed = False
+        self.recovered: Record | None = None
+        """The session a crash interrupted, saved as partial at this start (if any)."""
         self._store: Store | None = None
         self._error: str | None = None
         self._writer: ThreadPoolExecutor | None = None
@@ -55,6 +71,10 @@ class StoreService:
                 log.error("local store unavailable: %s", exc)
                 return
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+            try:
+                self.recovered = self.checkpoint.recover(self._store)
+            except (StoreError, OSError, ValueError) as exc:  # kept on disk for the next start
+                log.error("could not save the interrupted session: %s", exc)
             log.info(
                 "local store open in %s: %d records, %d waiting",
                 self.dir,
@@ -84,6 +104,45 @@ class StoreService:
     def save(self, record: Record | dict[str, Any]) -> None:
         """Save now, on the calling thread; durable on return. Raises ``RecordError`` if invalid."""
         self.store.save(record)
+        self._clear_checkpoint_of(record)
+
+    # ----- the session in progress ---------------------------------------------------------
+    def checkpoint_async(self, record: Record) -> None:
+        """Write ``record`` (a session as it stands) as the checkpoint, on the store's thread.
+
+        Returns at once; when several arrive before the thread gets to them only the newest
+        is written. A failure is logged (once), never raised: the session goes on."""
+        if self._writer is None:
+            return
+        with self._cp_lock:
+            queued = self._cp_pending is not None
+            self._cp_pending = record
+        if not queued:
+            self._writer.submit(self._write_checkpoint)
+
+    def _write_checkpoint(self) -> None:
+        with self._cp_lock:
+            record, self._cp_pending = self._cp_pending, None
+        if record is None:
+            return
+        try:
+            self.checkpoint.save(record)
+        except OSError as exc:
+            if not self._cp_failed:
+                log.error("cannot checkpoint the session in progress: %s", exc)
+                self._cp_failed = True
+            return
+        self._cp_failed = False
+        self._checkpointed = record.key
+
+    def _clear_checkpoint_of(self, record: Record | dict[str, Any]) -> None:
+        key = record.key if isinstance(record, Record) else str(record.get("uuid", ""))
+        if key and key == self._checkpointed:
+            try:
+                self.checkpoint.clear()
+            except OSError as exc:  # recovered at the next start: the same record, kept
+                log.warning("could not remove the session checkpoint: %s", exc)
+            self._checkpointed = None
 
     def save_async(
         self,
@@ -99,6 +158,7 @@ class StoreService:
             err: BaseException | None = None
             try:
                 store.save(record)
+                self._clear_checkpoint_of(record)
             except Exception as exc:  # noqa: BLE001 - reported to the caller
                 log.error("could not save record: %s", exc)
                 err = exc
@@ -158,6 +218,11 @@ class StoreService:
                 },
             )
         ]
+        if self.recovered is not None:
+            rows.append(StatusRow(
+                "store", "interrupted session", "ok",
+                f"saved as partial at this start ({self.recovered.key[:8]})",
+                {"uuid": self.recovered.key}))
         for w in st.warnings:
             rows.append(
                 StatusRow(

@@ -7,7 +7,13 @@ worker process for all sessions (started lazily on the first session that
 needs the model, so the kiosk starts fast), and builds ``LiveEngine`` objects
 for the coaching screen via ``make_live(spec, target, on_update)``. Its
 ``status()`` rows tell the maintainer whether the camera was found, lost and
-reopened, or simulated, and how the pose worker is doing.
+reopened, or simulated, and how the pose worker is doing. Outside opening
+hours ``close_camera`` stops the source and the worker and refuses new
+sessions until ``open_camera`` (``kiosk/system/opening.py``).
+
+Exercises are the built-in ones plus those installed from content bundles
+(``DataLayout.exercises``), or plus ``[vision] exercises_dir`` when the config
+names one; ``reload_exercises()`` reads them again after an install.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiosk.config import Config
+from kiosk.config import Config, DataLayout
 from kiosk.services.base import Post, State, StatusRow, post_inline
 
 if TYPE_CHECKING:
@@ -33,14 +39,18 @@ log = logging.getLogger(__name__)
 class VisionService:
     name = "vision"
 
-    def __init__(self, cfg: Config, post: Post = post_inline) -> None:
+    def __init__(self, cfg: Config, post: Post = post_inline,
+                 layout: DataLayout | None = None) -> None:
         self.cfg = cfg
         self.post = post
+        self.layout = layout
         self._worker: PoseWorker | None = None
         self._lock = threading.Lock()
         self._live: LiveEngine | None = None
         self._exercises: dict[str, ExerciseSpec] | None = None
         self._errors: list[str] = []
+        self.closed = False
+        """Outside opening hours: no source, no pose worker, no new session."""
 
     # -- Service protocol ----------------------------------------------------------------
     def start(self) -> None:
@@ -56,7 +66,22 @@ class VisionService:
         if worker is not None:
             worker.stop()
 
+    def close_camera(self) -> None:
+        """Stop any running source and the pose worker; no session starts until ``open_camera``."""
+        self.closed = True
+        self.stop()
+        log.info("camera closed (outside opening hours)")
+
+    def open_camera(self) -> None:
+        if self.closed:
+            log.info("camera open again")
+        self.closed = False
+
     def status(self) -> list[StatusRow]:
+        if self.closed:
+            return [StatusRow("camera", self.cfg.camera.source, "ok",
+                              "closed outside opening hours"),
+                    StatusRow("vision", "pose worker", "ok", "stopped outside opening hours")]
         rows: list[StatusRow] = []
         src = self.cfg.camera.source
         resolved = self.resolve_source()
@@ -103,13 +128,32 @@ class VisionService:
         return rows
 
     # -- for the coaching screen ----------------------------------------------------------------
+    @property
+    def extra_exercises_dir(self) -> Path | None:
+        """Where exercises beyond the built-in ones come from: the config's folder if it
+        names one, else those installed from content bundles."""
+        if self.cfg.vision.exercises_dir:
+            return Path(self.cfg.vision.exercises_dir).expanduser()
+        return self.layout.exercises if self.layout is not None else None
+
     def exercises(self) -> dict[str, ExerciseSpec]:
+        """Built-in exercises, then the extra ones (the same name replaces); a bad file is
+        skipped and named on the status page. The same dict until ``reload_exercises``."""
         if self._exercises is None:
             from vision.exercises import load_exercises_with_errors
 
-            extra = Path(self.cfg.vision.exercises_dir).expanduser() if self.cfg.vision.exercises_dir else None
+            extra = self.extra_exercises_dir
+            if not self.cfg.vision.exercises_dir and extra is not None and not extra.is_dir():
+                extra = None  # no bundle installed yet: nothing to say
             self._exercises, self._errors = load_exercises_with_errors(extra)
         return self._exercises
+
+    def reload_exercises(self) -> None:
+        """Read the exercise files again (after a content install); screens that hold the
+        old dict see a new one on their next visit."""
+        self._exercises = None
+        specs = self.exercises()
+        log.info("exercises reloaded: %d (%d problem(s))", len(specs), len(self._errors))
 
     def resolve_source(self) -> str:
         """The source spec to use: ``auto`` becomes the first camera found, else ``sim``."""
@@ -140,6 +184,8 @@ class VisionService:
         """
         from vision.live import LiveEngine
 
+        if self.closed:
+            raise RuntimeError("the camera is closed outside opening hours")
         src = source or self.resolve_source()
         needs_model = not src.startswith("sim")
         live = LiveEngine(src, spec, target, on_update, mirror=self.cfg.camera.mirror,

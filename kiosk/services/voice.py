@@ -13,7 +13,9 @@ order of preference:
 3. silence.
 
 Everything that was said (or would have been, when muted) is logged in
-``history`` so the coaching screen's tests can see it.
+``history`` so the coaching screen's tests can see it. Lesson narration (long,
+one at a time, stopped when the slide changes) is the ``narrator``'s
+(``kiosk/services/narration.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.services.base import State, StatusRow
+from kiosk.services.narration import Narrator
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,8 @@ class Voice:
         self.history: list[Utterance] = []
         """What was handed to an engine, in order (for the status page and tests)."""
         self.dropped = 0
+        self.narrator = Narrator(enabled)
+        """Lesson narration (recorded clips from bundles, else espeak-ng)."""
 
     @property
     def engine(self) -> str:
@@ -89,6 +94,7 @@ class Voice:
             self._thread.start()
 
     def stop(self) -> None:
+        self.narrator.stop()
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout=3)
@@ -98,7 +104,9 @@ class Voice:
         engine = self.engine
         state: State = "ok" if engine != "silent" else "warning"
         detail = engine + (f", {self.dropped} stale cue(s) dropped" if self.dropped else "")
-        return [StatusRow("voice", str(self.voice_dir or ""), state, detail)]
+        return [StatusRow("voice", str(self.voice_dir or ""), state, detail),
+                StatusRow("voice", "narration", "ok" if self.narrator.engine != "silent"
+                          else "warning", self.narrator.engine)]
 
     def say(self, key: str, text: str, lang: str) -> bool:
         """Queue a cue; returns at once. False when muted."""

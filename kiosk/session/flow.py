@@ -23,6 +23,13 @@ trace with its own timestamps gives the same session every time.
 Saving is asynchronous: ``save(record, on_done)`` must return at once (the
 store service runs it on its own thread) and call ``on_done(error_or_None)``
 on the thread that drives the flow.
+
+While the session is measured, ``checkpoint(record)`` (optional, must also
+return at once) is handed the record as it would be if the session ended now
+(``completed=False``, the same UUID as the final record): at "go", at every
+repetition, at pause and resume, and every ``CHECKPOINT_EVERY_S`` of the
+session. The store service writes it to disk, so a crash or a frozen UI
+loses at most those few seconds (``kiosk/system/checkpoint.py``).
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ log = logging.getLogger(__name__)
 
 COUNTDOWN_S = 3
 GO_SHOWN_S = 1.0
+CHECKPOINT_EVERY_S = 2.0
+"""Besides every repetition, pause and resume: the session is checkpointed this often."""
 FRAMING_REPEAT_S = 6.0
 """The same framing hint is not spoken again within this time."""
 
@@ -77,6 +86,7 @@ class Live(Protocol):
 
 
 SaveFn = Callable[[ExerciseSession, Callable[[BaseException | None], None]], object]
+CheckpointFn = Callable[[ExerciseSession], object]
 
 
 @dataclass(frozen=True)
@@ -154,6 +164,8 @@ class SessionFlow:
     time_limit_s: float | None = None
     on_change: Callable[[SessionFlow], None] | None = None
     """Called after every change of phase and when the save has finished."""
+    checkpoint: CheckpointFn | None = None
+    """Handed the session as it stands while it is measured (see the module doc)."""
 
     phase: Phase = Phase.IDLE
     countdown: int = 0
@@ -178,6 +190,7 @@ class SessionFlow:
         self._facts: SessionFacts | None = None
         self._engine_count = 0
         self._last_rep_index = 0
+        self._last_checkpoint = float("-inf")
 
     # ----- what the screen reads ------------------------------------------------------
     @property
@@ -250,6 +263,8 @@ class SessionFlow:
             self._changed()
         if self.phase is Phase.ACTIVE:
             self._check_done(now)
+        if self.measuring and now - self._last_checkpoint >= CHECKPOINT_EVERY_S:
+            self._checkpoint(now)
 
     def add_heart_rate(self, bpm: float) -> None:
         if self.phase is Phase.ACTIVE:
@@ -262,6 +277,7 @@ class SessionFlow:
         if self._live is not None:
             self._live.pause()
         self._set(Phase.PAUSED)
+        self._checkpoint(now)
 
     def resume(self, now: float) -> None:
         if self.phase is not Phase.PAUSED:
@@ -270,6 +286,7 @@ class SessionFlow:
             self._live.resume()
         self._clock.start(now)
         self._set(Phase.ACTIVE)
+        self._checkpoint(now)
 
     def stop(self, now: float) -> SessionResult | None:
         """The resident's Stop: ends a measured session (saved, not completed); before "go"
@@ -319,6 +336,25 @@ class SessionFlow:
         return result
 
     # ----- internals ----------------------------------------------------------------------
+    def partial_record(self, now: float) -> ExerciseSession | None:
+        """The record this session would be if it ended now, not completed (None before "go")."""
+        if self._facts is None or not self.measuring:
+            return None
+        progress = self.progress(now)
+        return build_record(self._facts, self.kind.result(progress), list(self.reps),
+                            progress.elapsed_s, self.heart_rate.summary(), completed=False)
+
+    def _checkpoint(self, now: float) -> None:
+        self._last_checkpoint = now
+        if self.checkpoint is None:
+            return
+        try:
+            record = self.partial_record(now)
+            if record is not None:
+                self.checkpoint(record)
+        except Exception:  # a checkpoint must never stop the session
+            log.exception("checkpointing the session failed")
+
     def _set(self, phase: Phase, notify: bool = True) -> None:
         self.phase = phase
         if notify:
@@ -374,6 +410,7 @@ class SessionFlow:
                                    kiosk_id=self.kiosk_id, resident=self.resident,
                                    started_at=datetime.now(UTC))
         self._set(Phase.ACTIVE)
+        self._checkpoint(now)
 
     def _measure(self, u: EngineUpdate, now: float) -> None:
         if u.framing is not None:
@@ -390,6 +427,7 @@ class SessionFlow:
             self.count = max(0, u.count - self._base_count)
             self.last_update_captured = u.captured
             self._speech.append(Say(f"count.{self.count}", number=self.count))
+            self._checkpoint(now)
         if self.kind.holds:
             self.hold_s = max(self.hold_s, float(u.hold_s))
         self._check_done(now)

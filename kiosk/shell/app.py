@@ -7,6 +7,10 @@ the Kivy-free services (sensors, store, sync, camera) that feed the screens.
 It knows no feature by name: features are folders under ``kiosk/features/``
 (see ``kiosk/features/registry.py``); the home screen shows their tiles and a
 feature's kv files are loaded and its screens built on the first visit.
+It also tells the service manager how it is (``kiosk/system/sd_notify.py``):
+READY once the attract screen has been drawn, and a watchdog ping from a
+``Clock`` interval, so a main loop that stops turning stops pinging and is
+restarted; and it follows the opening hours (``kiosk/system/opening.py``).
 Import it only after ``kiosk.startup.kivy_env.prepare`` has set Kivy's environment.
 """
 
@@ -39,6 +43,9 @@ from kiosk.shell.attract import AttractScreen
 from kiosk.shell.home import HomeScreen
 from kiosk.shell.preparing import PreparingScreen
 from kiosk.shell.widgets import register_widgets
+from kiosk.system.opening import CLOSED, OpeningController, OpenState, closed_notice
+from kiosk.system.screen_power import BlackScreenOnly, ScreenPower, choose_screen_power
+from kiosk.system.sd_notify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +56,9 @@ SHELL_KV = ["widgets.kv", "shell.kv", "attract.kv", "home.kv", "preparing.kv"]
 SHELL_TITLES = {"attract": N_("Welcome"), "home": N_("Home")}
 MAINTAINER_FEATURE = "maintainer"
 """The feature the hidden corner gesture opens (if this kiosk has it)."""
+CONSENT_SCREEN = "consent"
+"""The screen a first sign-in goes to (declared by the residents feature, if present)."""
+SIGN_IN_SCREEN = "sign_in"
 
 
 class Shell(BoxLayout):
@@ -99,11 +109,20 @@ class KioskApp(App):
     screen_title = StringProperty("")
     can_go_back = BooleanProperty(False)
     resident_id = StringProperty("")
+    pending_resident = StringProperty("")
+    """A resident who signed in and has not yet answered the consent question."""
+    can_sign_in = BooleanProperty(False)
+    """This kiosk offers sign-in (the residents feature and service are there)."""
     visit_active = BooleanProperty(False)
     resident_label = StringProperty("")
     greeting = StringProperty("")
     vitals_text = StringProperty("")
     clock_text = StringProperty("")
+    opening_state = StringProperty("open")
+    """``open``, ``asleep`` (closed: black screen), ``notice`` (closed, touched), ``opened``."""
+    closed_title = StringProperty("")
+    closed_when = StringProperty("")
+    """The notice shown when touched outside opening hours: "Closed now" / "We open at 6:00"."""
 
     __events__ = ("on_visit_end", "on_status_changed")
 
@@ -123,9 +142,25 @@ class KioskApp(App):
         self.title = "Community Fitness & Learning Station"
         self._history: list[str] = []
         self._last_activity = time.monotonic()
+        self._last_touch = time.monotonic()
+        self._nobody_since: float | None = None
         self._first_frame_logged = False
         self.sm: ScreenManager
+        self.notifier = Notifier()
+        self._watchdog_event: Any = None
+        self.opening = OpeningController(
+            cfg.hours.opening_hours(), self._screen_power(cfg),
+            camera=self.services.vision, notice_s=cfg.hours.notice_s,
+            touch_opens=cfg.hours.touch_opens, on_change=self._on_opening_changed)
 
+    @staticmethod
+    def _screen_power(cfg: Config) -> ScreenPower:
+        """Only a full-screen kiosk (or configured commands) switches the display itself; a
+        windowed one (a maintainer's or developer's desktop) just draws black when asleep."""
+        h = cfg.hours
+        if cfg.kiosk.fullscreen or h.screen_off_command:
+            return choose_screen_power(os.environ, h.screen_off_command, h.screen_on_command)
+        return BlackScreenOnly()
     # ----- helpers used from kv -------------------------------------------------
     def t(self, msgid: str, lang: str, **fmt: object) -> str:
         return tr(msgid, lang, **fmt)
@@ -163,15 +198,25 @@ class KioskApp(App):
                   visit_active=lambda *_: self._update_texts())
         self._tick_event = Clock.schedule_interval(self._tick, 1.0)
         self._tick(0)
+        self.can_sign_in = (self.services.residents is not None
+                            and SIGN_IN_SCREEN in self._decls)
         return shell
 
     def on_start(self) -> None:
         Window.bind(on_flip=self._on_flip)
+        interval = self.notifier.ping_interval_s()
+        if interval is not None:  # from the main loop: a frozen loop stops pinging
+            self._watchdog_event = Clock.schedule_interval(self._ping_watchdog, interval)
+            self.notifier.watchdog()
         for svc in self.services:
             try:
                 svc.start()
             except Exception:  # a broken part must not stop the kiosk
                 log.exception("service %s failed to start", getattr(svc, "name", svc))
+        self.opening.start(time.monotonic())
+        from kiosk.shell import debug_hooks
+
+        debug_hooks.install(self)
         sensors = self.services.sensors
         if sensors is not None:
             sensors.on_card = self.on_card
@@ -179,6 +224,9 @@ class KioskApp(App):
             sensors.on_status = lambda: self.dispatch("on_status_changed")
 
     def on_stop(self) -> None:
+        self.notifier.stopping()
+        if self._watchdog_event is not None:
+            self._watchdog_event.cancel()
         self._tick_event.cancel()
         for svc in reversed(list(self.services)):
             try:
@@ -193,6 +241,7 @@ class KioskApp(App):
         started = float(os.environ.get("KIOSK_T0", "0") or 0)
         took = time.time() - started if started else float("nan")
         log.info("attract screen drawn (%.2f s after start)", took)
+        self.notifier.ready(f"attract screen drawn ({self.opening.state.value})")
         if os.environ.get("KIOSK_STARTUP_PROBE") == "1":
             print(f"KIOSK_ATTRACT_DRAWN {took:.3f}", flush=True)
             sys.stdout.flush()
@@ -275,11 +324,23 @@ class KioskApp(App):
                 return
         self.go_home()
 
+    def back_to(self, name: str) -> None:
+        """Return to ``name`` if it is in the history (dropping what came after it),
+        else go there (a lesson after its practice session)."""
+        if name in self._history:
+            while self._history and self._history.pop() != name:
+                pass
+            self.screen(name)
+            self.sm.current = name
+        else:
+            self.go(name)
+
     def go_home(self) -> None:
         self._history.clear()
         self.sm.current = "home" if self.visit_active else "attract"
 
     def _on_screen_changed(self, _sm: object, name: str) -> None:
+        self._nobody_since = None  # presence is judged per camera screen
         self.screen_name = name
         self.screen_title = self.t(self.title_msgid(name), self.lang)
         self.can_go_back = name not in ("attract", "home")
@@ -289,10 +350,19 @@ class KioskApp(App):
     # ----- language and large text -------------------------------------------------
     def toggle_language(self) -> None:
         self.lang = "en" if self.lang == "zh_CN" else "zh_CN"
+        self._remember_settings()
 
     def toggle_large(self) -> None:
         self.large = not self.large
         self.hc = self.large
+        self._remember_settings()
+
+    def _remember_settings(self) -> None:
+        """A signed-in resident's language and text size go into their profile."""
+        residents = self.services.residents
+        if residents is not None and self.resident_id:
+            residents.update_profile(self.resident_id, language=self.lang,
+                                     large_text=self.large)
 
     def _update_texts(self) -> None:
         self.screen_title = self.t(self.title_msgid(self.screen_name), self.lang)
@@ -307,6 +377,7 @@ class KioskApp(App):
             self.greeting = self.t("Welcome back! What would you like to do?", self.lang)
         else:
             self.greeting = self.t("Welcome! What would you like to do?", self.lang)
+        self._update_closed_texts()
         self._update_clock()
         self._update_vitals()
 
@@ -314,23 +385,78 @@ class KioskApp(App):
         self._update_clock()
         self._update_vitals()  # a vanished oximeter must not leave a stale pulse on screen
         self._check_idle()
+        # a screen other than attract is someone using the kiosk: closing waits for them
+        self.opening.update(time.monotonic(), in_use=self.sm.current != "attract")
+
+    def _ping_watchdog(self, _dt: float) -> None:
+        self.notifier.watchdog()
+
+    # ----- opening hours ---------------------------------------------------------------
+    def _on_opening_changed(self, state: OpenState) -> None:
+        self.opening_state = state.value
+        self._update_closed_texts()
+
+    def _update_closed_texts(self) -> None:
+        if self.opening.visits_allowed:
+            self.closed_title = self.closed_when = ""
+            return
+        self.closed_title = self.t(CLOSED, self.lang)
+        self.closed_when = closed_notice(self.opening.next_opening(), self.opening.now(),
+                                         self.lang)
 
     def _update_clock(self) -> None:
-        now = time.localtime()
+        now = self.opening.now()  # the one wall clock (the opening hours' and the tests')
         if self.lang == "zh_CN":
-            weekday = "一二三四五六日"[now.tm_wday]
-            self.clock_text = f"{now.tm_mon}月{now.tm_mday}日 星期{weekday}  {now.tm_hour:02d}:{now.tm_min:02d}"
+            weekday = "一二三四五六日"[now.weekday()]
+            self.clock_text = f"{now.month}月{now.day}日 星期{weekday}  {now.hour:02d}:{now.minute:02d}"
         else:
-            self.clock_text = time.strftime("%a %d %b  %H:%M", now)
+            self.clock_text = now.strftime("%a %d %b  %H:%M")
 
     # ----- visits: a resident (or a guest) using the kiosk ---------------------------
     def start_visit(self, resident_id: str = "") -> None:
-        """Begin a visit (card tap or touch on the attract screen) and show home."""
+        """Begin a visit (card tap or touch on the attract screen) and show home.
+
+        A signed-in resident's profile sets the language and text size."""
+        residents = self.services.residents
+        self.pending_resident = ""
+        if residents is not None:
+            residents.end_visit()
+            if resident_id:
+                residents.begin_visit(resident_id)
+                profile = residents.profile(resident_id)
+                if profile is not None:
+                    if profile.language:
+                        self.lang = profile.language
+                    self.large = self.hc = profile.large_text
         self.resident_id = resident_id
+        sync = self.services.sync
+        if sync is not None:
+            sync.forget_visitor()
+            if resident_id:
+                sync.visitor_signed_in(resident_id)  # their community view, in the background
         self.visit_active = True
-        self._last_activity = time.monotonic()
+        self._last_activity = self._last_touch = time.monotonic()
         self._history.clear()
         self.sm.current = "home"
+
+    def sign_in(self, resident_id: str) -> None:
+        """A resident identified themselves (card or code). The first time, they are asked
+        for consent (the visit is a guest's until they accept); after, the visit is theirs."""
+        residents = self.services.residents
+        if residents is None or not resident_id:
+            return
+        if not residents.needs_consent(resident_id):
+            log.info("resident signed in")
+            self.start_visit(resident_id)
+            return
+        if CONSENT_SCREEN not in self._decls:
+            log.info("a resident without consent signed in; no consent screen: a guest visit")
+            self.start_visit("")
+            return
+        if not self.visit_active:
+            self.start_visit("")
+        self.pending_resident = resident_id
+        self.go(CONSENT_SCREEN)
 
     def end_visit(self, reason: str) -> None:
         """Clear everything about the current resident from the screen; back to attract."""
@@ -340,6 +466,12 @@ class KioskApp(App):
         self.visit_active = False
         self.dispatch("on_visit_end", reason)
         self.resident_id = ""
+        self.pending_resident = ""
+        residents = self.services.residents
+        if residents is not None:
+            residents.end_visit()
+        if self.services.sync is not None:
+            self.services.sync.forget_visitor()
         self.visit_active = False
         self.vitals_text = ""
         self.lang = self.cfg.kiosk.language
@@ -353,8 +485,11 @@ class KioskApp(App):
     def on_status_changed(self, *_args: object) -> None:
         """Event: a part of the kiosk changed state (the status page refreshes)."""
 
-    def _on_any_touch(self, *_args: object) -> None:
-        self._last_activity = time.monotonic()
+    def _on_any_touch(self, *_args: object) -> bool:
+        self._last_activity = self._last_touch = time.monotonic()
+        self._nobody_since = None
+        # outside opening hours the first touch only wakes the screen: nothing under it sees it
+        return self.opening.touch(self._last_activity)
 
     def _on_any_key(self, _window: object, key: int, *_args: object) -> bool:
         self._last_activity = time.monotonic()
@@ -363,6 +498,13 @@ class KioskApp(App):
     def note_activity(self) -> None:
         """Screens call this for activity that is not a touch (e.g. moving in front of the camera)."""
         self._last_activity = time.monotonic()
+        self._nobody_since = None
+
+    def note_nobody(self) -> None:
+        """A camera screen sees nobody: after ``kiosk.walk_away_s`` of that (and no touch) the
+        resident has walked away and the visit ends."""
+        if self._nobody_since is None:
+            self._nobody_since = time.monotonic()
 
     def idle_seconds(self) -> float:
         return time.monotonic() - self._last_activity
@@ -372,6 +514,12 @@ class KioskApp(App):
             return
         if self.idle_seconds() >= self.cfg.kiosk.idle_timeout_s:
             self.end_visit("idle")
+            return
+        now = time.monotonic()
+        away = self.cfg.kiosk.walk_away_s
+        if (self._nobody_since is not None and now - self._nobody_since >= away
+                and now - self._last_touch >= away):
+            self.end_visit("walked away")
 
     # ----- maintainer mode ---------------------------------------------------------
     def request_maintainer(self) -> None:
@@ -388,10 +536,16 @@ class KioskApp(App):
 
     # ----- sensors ---------------------------------------------------------------------
     def on_card(self, pseudonymous_id: str) -> None:
-        """A resident card was tapped (UI thread). Logs in from the attract or home screen."""
-        if self.sm.current in ("attract", "home"):
+        """A resident card was tapped (UI thread). Signs in from the attract, home and
+        sign-in screens (the first time, after the consent question). Outside opening
+        hours a card wakes the screen like a touch."""
+        if not self.opening.visits_allowed:
+            self.opening.touch(time.monotonic())
+            if not self.opening.visits_allowed:
+                return
+        if self.sm.current in ("attract", "home", SIGN_IN_SCREEN):
             log.info("resident card login")
-            self.start_visit(resident_id=pseudonymous_id)
+            self.sign_in(pseudonymous_id)
 
     def on_reading(self, reading: Any) -> None:
         if reading.kind in ("heart_rate", "spo2", "finger"):

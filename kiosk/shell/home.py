@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kivy.clock import Clock
+from kivy.lang import Builder
 from kivy.properties import (
     BooleanProperty,
     ListProperty,
@@ -73,6 +74,9 @@ class HomeTile(ButtonBehavior, BoxLayout):
 
 
 class HomeScreen(Screen):
+    show_sign_in = BooleanProperty(False)
+    """A guest on a kiosk that offers sign-in: the sign-in strip is shown."""
+
     def __init__(self, **kwargs: Any) -> None:
         self.tiles: dict[str, Widget] = {}
         """The tiles by feature id."""
@@ -81,11 +85,23 @@ class HomeScreen(Screen):
     def on_kv_post(self, base_widget: object) -> None:
         self.ids.grid.bind(size=self._arrange)
         self.show_tiles(kiosk_app().home_tiles)
+        app = kiosk_app()
+        app.bind(resident_id=self._sign_in_strip, visit_active=self._sign_in_strip,
+                 can_sign_in=self._sign_in_strip)
+        self._sign_in_strip()
+
+    def _sign_in_strip(self, *_args: object) -> None:
+        app = kiosk_app()
+        self.show_sign_in = app.can_sign_in and app.visit_active and not app.resident_id
 
     def show_tiles(self, features: Sequence[Feature]) -> None:
         """One tile per feature, in this order (the app gives the configured ones)."""
         app = kiosk_app()
         grid = self.ids.grid
+        for old in self.tiles.values():
+            # the tile's kv rules bind to the app (large text, language): unbind them, or a
+            # later change reaches a collected tile through a dead weak proxy (ReferenceError)
+            Builder.unbind_widget(old.uid)
         grid.clear_widgets()
         self.tiles.clear()
         grid.cols, grid.rows = grid_shape(len(features), grid.width, grid.height)

@@ -2,7 +2,8 @@
 
 Why this module exists: when a station misbehaves, the person on site is not
 a programmer. One command checks the display, the fonts, the camera, the
-serial ports, the data directory, the community key and the server, prints a table, and exits
+serial ports, the data directory, the community key, the installed content and the
+server, prints a table, and exits
 non-zero when something the kiosk cannot run without is broken. Things the
 kiosk can live without (no camera: simulated person; server down: records
 wait on the kiosk) are warnings, failures only with ``--strict``.
@@ -117,6 +118,19 @@ def check_store(cfg: Config) -> Check:
     if not found.exists:
         return Check("store", "ok", found.summary())
     return Check("store", "ok" if found.healthy else "warn", found.summary())
+def check_content(cfg: Config) -> Check:
+    """Installed bundles and versions, the last check, the last failed install."""
+    from content.runtime import doctor_check
+    from content.settings import trusted_root_path
+
+    layout = data_layout(cfg)
+    found, detail = doctor_check(layout.content)
+    status: Status = "fail" if found == "fail" else "ok" if found == "ok" else "warn"
+    root = trusted_root_path(cfg.content, layout.content)
+    if not root.is_file():
+        return Check("content", "fail" if status == "fail" else "warn",
+                     f"{detail}; trusted root {root} missing: no bundle can be verified")
+    return Check("content", status, detail)
 
 
 def check_server(cfg: Config, timeout: float = 3.0) -> Check:
@@ -144,6 +158,7 @@ def run_checks(cfg: Config, cache: Path) -> list[Check]:
         lambda: check_data_dir(cfg),
         lambda: check_community_key(cfg),
         lambda: check_store(cfg),
+        lambda: check_content(cfg),
         lambda: check_server(cfg),
     ]
     out = []

@@ -25,6 +25,8 @@ def prepare(kivy_home: Path, window_size: tuple[int, int], fullscreen: bool = Fa
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_WINDOW", "sdl2")
+    # lesson videos (H.264 mp4) play through ffpyplayer (a dependency), not GStreamer
+    os.environ.setdefault("KIVY_VIDEO", "ffpyplayer")
     from kivy.config import Config
 
     w, h = window_size

@@ -1,4 +1,6 @@
-"""Logging for the kiosk: per-module loggers, a rotating file under the data dir, console."""
+"""Logging for the kiosk: per-module loggers, a rotating file under the data dir, and the
+console, or the systemd journal when the kiosk runs as a service (``kiosk/system/journal.py``:
+then stderr is the journal's stream, and lines carry a priority instead of a time stamp)."""
 
 from __future__ import annotations
 
@@ -18,8 +20,12 @@ def setup_logging(log_dir: Path | None, level: str = "INFO", max_bytes: int = 2_
     root.setLevel(level)
     while _INSTALLED:  # set up again (tests, a restart in one process): replace ours only
         root.removeHandler(_INSTALLED.pop())
-    console = logging.StreamHandler()
-    console.setFormatter(logging.Formatter(FORMAT))
+    from kiosk.system.journal import journal_handler
+
+    console = journal_handler()
+    if console is None:
+        console = logging.StreamHandler()
+        console.setFormatter(logging.Formatter(FORMAT))
     _INSTALLED.append(console)
     root.addHandler(console)
     if log_dir is None:

@@ -3,15 +3,18 @@
 Why this module exists: the kiosk may be killed at any moment (the watchdog
 kills a frozen UI, a power cut, kill -9). A resident's session in progress
 is written, while it runs, as the record it would be if it ended now
-(``completed=False``), to ``<store>/in-progress/session.json``: temp file,
+(``completed=False``), to ``<data dir>/in-progress/session.json``
+(``DataLayout.in_progress``): temp file,
 fsync, rename, fsync the directory, so the file is always either the old or
 the new checkpoint, never half. When the session ends normally the real
 record is saved and the checkpoint removed. At the next start
 :meth:`SessionCheckpoint.recover` saves a checkpoint left behind into the
 store as a partial session and removes it. The record's UUID was chosen when
 the session started, so if the crash came after the final save but before
-the removal, the recovery is an idempotent upsert of the same record: never
-a duplicate. A checkpoint that cannot be read is moved aside, not lost.
+the removal, the recovery finds that record already stored and keeps it (the
+final record is never replaced by an older checkpoint of itself); a second
+recovery of the same checkpoint is an idempotent upsert of the same UUID:
+never a duplicate. A checkpoint that cannot be read is moved aside, not lost.
 """
 
 from __future__ import annotations
@@ -28,17 +31,20 @@ from sync.storage import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
-DIRNAME = "in-progress"
 FILENAME = "session.json"
 
 
 class RecordSink(Protocol):
+    """Where recovered sessions go (``sync.store.Store``)."""
+
     def save(self, record: Record) -> None: ...
+
+    def get(self, uuid: str) -> Record | None: ...
 
 
 class SessionCheckpoint:
-    def __init__(self, store_dir: Path) -> None:
-        self.dir = store_dir / DIRNAME
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
         self.path = self.dir / FILENAME
 
     def save(self, record: Record) -> None:
@@ -75,7 +81,13 @@ class SessionCheckpoint:
             os.replace(self.path, aside)
             log.error("session checkpoint unreadable (%s); kept as %s", exc, aside)
             return None
-        sink.save(record)
+        stored = sink.get(str(record.key))
+        if stored is not None:
+            log.info("the interrupted session %s had been saved already; keeping that record",
+                     record.key)
+        else:
+            sink.save(record)
+            log.warning("saved the session interrupted by the last stop as partial (%s)",
+                        record.key)
         self.clear()
-        log.warning("saved the session interrupted by the last stop as partial (%s)", record.key)
-        return record
+        return record if stored is None else stored

@@ -49,6 +49,7 @@ class Notifier:
         try:
             if self._sock is None:
                 self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+                self._sock.setblocking(False)  # called from the UI loop: never wait on it
             self._sock.sendto("\n".join(fields).encode("utf-8"), self.address)
         except OSError as exc:
             if not self._failed:  # say it once, not at every ping

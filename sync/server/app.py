@@ -33,6 +33,7 @@ from sync.records import SCHEMA_VERSION
 from sync.server.db import Database
 from sync.server.deps import ApiError, Limits, SafeJSONResponse
 from sync.server.routes import ROUTERS
+from sync.server.web import WebSettings, include_web
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,9 @@ def create_app(
     max_body: int = MAX_BODY_BYTES,
     max_inflated: int = MAX_INFLATED_BYTES,
     content_repo: Path | None = None,
+    web: WebSettings | None = None,
 ) -> FastAPI:
+    """The server's app: the ingest routers and the manager pages (``web`` settings)."""
     app = FastAPI(
         title="Community kiosk ingest API",
         version=str(SCHEMA_VERSION),
@@ -62,6 +65,7 @@ def create_app(
         from content.server_routes import content_router
 
         app.include_router(content_router(content_repo))
+    include_web(app, db, web or WebSettings())
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

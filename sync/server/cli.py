@@ -86,7 +86,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             db_url = f"sqlite:///{(layout.dev_server / 'server.db').resolve()}"
         ensure_dev_kiosk(db_url, args.kiosk_id, layout.root)
         print(
-            f"dev server: kiosk {args.kiosk_id!r} enrolled; token in {layout.sync_token}",
+            f"dev server: kiosk {args.kiosk_id!r} enrolled; token in {layout.sync_token}; "
+            f"for the manager pages: kiosk-server add-user NAME --all --db {db_url}",
             flush=True,
         )
     from content.server_cli import default_repo_dir
@@ -105,6 +106,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         forwarded_allow_ips=srv.forwarded_allow_ips,
         pool_size=settings.database.pool_size,
         content_repo=str(content_repo),
+        timezone=args.timezone or settings.web.timezone,
+        stale_after_s=(args.stale_after_min or settings.web.stale_after_min) * 60,
+        secure_cookies=args.secure_cookies or settings.web.secure_cookies,
     )
     for path in (plan.certfile, plan.keyfile):
         if path and not os.access(path, os.R_OK):
@@ -118,11 +122,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     shown = make_url(normalise_url(plan.db_url)).render_as_string(hide_password=True)
     print(
         f"kiosk-server: listening on {plan.scheme}://{plan.host}:{plan.port} "
-        f"({plan.workers} worker process{'es' if plan.workers > 1 else ''}, db {shown})",
+        f"({plan.workers} worker process{'es' if plan.workers > 1 else ''}, db {shown}); "
+        f"manager pages at {plan.scheme}://{plan.host}:{plan.port}/login",
         flush=True,
     )
     serve(plan)
     return 0
+
+
+def _timezone(name: str) -> str:
+    """An IANA time zone name ("" leaves the config file's or the default)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not name:
+        return name
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(f"unknown time zone {name!r} (e.g. Asia/Shanghai)") from None
+    return name
 
 
 def _cmd_add_kiosk(args: argparse.Namespace) -> int:
@@ -217,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         "options given here override it"
     )
 
-    run = sub.add_parser("run", help="serve the ingest API")
+    run = sub.add_parser("run", help="serve the ingest API and the manager pages")
     run.add_argument("--config", default="", help=config_help)
     run.add_argument("--host", default="", help=f"listen address (default {DEFAULT_HOST})")
     run.add_argument("--port", type=int, default=0, help=f"listen port (default {DEFAULT_PORT})")
@@ -234,6 +252,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--access-log", action="store_true")
     run.add_argument("--ssl-certfile", default=None)
     run.add_argument("--ssl-keyfile", default=None)
+    run.add_argument(
+        "--timezone",
+        type=_timezone,
+        default="",
+        help="manager pages: the communities' time zone (default: [web] timezone, Asia/Shanghai)",
+    )
+    run.add_argument(
+        "--stale-after-min",
+        type=float,
+        default=0.0,
+        help="manager pages: a kiosk silent for longer is marked stale (default: 30)",
+    )
+    run.add_argument(
+        "--secure-cookies",
+        choices=["", "auto", "always", "never"],
+        default="",
+        help="manager pages: the session cookie's Secure flag (auto: over HTTPS; "
+        "'always' behind a TLS-terminating proxy)",
+    )
     run.set_defaults(func=_cmd_run)
 
     add = sub.add_parser("add-kiosk", help="enrol a kiosk and print its token once")
@@ -281,6 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
     from content.server_cli import register as register_content
 
     register_content(sub)  # kiosk-server content init/build/publish/export-usb/...
+
+    from sync.server.web.commands import add_commands
+
+    add_commands(sub, lambda a: _db_url(a, _settings(a)), db_help, config_help)
     return p
 
 

@@ -23,7 +23,7 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,8 +31,10 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Row,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     select,
@@ -43,6 +45,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 
 from sync.api import Status
 from sync.records import Record
+from sync.server.community import ingest as community_ingest
 from sync.server.migrate import MigrationResult, upgrade
 from sync.server.tables import DEFAULT_COMMUNITY, kiosks, records
 
@@ -121,6 +124,10 @@ class Database:
         # SQLite allows one writer; serialise writers here rather than spin on SQLITE_BUSY.
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self.migration: MigrationResult | None = upgrade(self.engine) if migrate else None
+        self.demographics: Demographics = _no_demographics
+        """Age group and sex of a record's resident for the pages' aggregates (pluggable)."""
+        self.count_aggregates = True
+        """False only for a bulk import followed by ``kiosk-server rebuild-aggregates``."""
         self._insert = self._dialect_insert()
 
     def _dialect_insert(self) -> Any:
@@ -214,9 +221,10 @@ class Database:
         if not batch:
             return {}
         rows = {rec.key: _row(rec, _iso()) for rec in batch}
+        recs = {rec.key: rec for rec in batch}
         try:
             with self._writing() as conn:
-                return self._upsert_rows(conn, kiosk, list(rows.values()))
+                return self._upsert_rows(conn, kiosk, list(rows.values()), recs)
         except (StatementError, DBAPIError) as exc:
             if isinstance(exc, OperationalError) or getattr(exc, "connection_invalidated", False):
                 raise
@@ -226,7 +234,7 @@ class Database:
         for uid, row in rows.items():
             try:
                 with self._writing() as conn:
-                    out.update(self._upsert_rows(conn, kiosk, [row]))
+                    out.update(self._upsert_rows(conn, kiosk, [row], recs))
             except (StatementError, DBAPIError) as exc:
                 if isinstance(exc, OperationalError) or getattr(exc, "connection_invalidated", False):
                     raise
@@ -234,7 +242,11 @@ class Database:
         return out
 
     def _upsert_rows(
-        self, conn: Connection, kiosk: str, rows: list[dict[str, Any]]
+        self,
+        conn: Connection,
+        kiosk: str,
+        rows: list[dict[str, Any]],
+        recs: dict[str, Record],
     ) -> dict[str, Status | str]:
         out: dict[str, Status | str] = {}
         existing: dict[str, str] = {}
@@ -258,11 +270,20 @@ class Database:
             else:
                 changed.append(row)
                 out[uid] = "updated"
+        refused, moved = community_ingest.judge(
+            conn, kiosk, [recs[r["uuid"]] for r in new_rows], [recs[r["uuid"]] for r in changed]
+        )
+        if refused:  # votes and sign-ups the community rules refuse are not stored
+            new_rows = [r for r in new_rows if r["uuid"] not in refused]
+            changed = [r for r in changed if r["uuid"] not in refused]
+            out.update(refused)
+        inserted: set[str] = set()
         if new_rows:
             stmt = self._insert(records).on_conflict_do_nothing(
                 index_elements=["kiosk_id", "uuid"]
             )
-            conn.execute(stmt, new_rows)
+            inserted = {r[0] for r in conn.execute(stmt.returning(records.c.uuid), new_rows)}
+        replaced = self._payloads_for_update(conn, kiosk, [r["uuid"] for r in changed])
         if changed:
             fields = [c for c in changed[0] if c not in ("kiosk_id", "uuid", "received_at")]
             conn.execute(
@@ -274,7 +295,42 @@ class Database:
                 .values({f: bindparam(f"b_{f}") for f in fields}),
                 [{f"b_{k}": v for k, v in r.items() if k != "received_at"} for r in changed],
             )
+        stored = [recs[u] for u in inserted] + [recs[u] for u in replaced]
+        moved = community_ingest.tally(conn, kiosk, stored, list(replaced.values())) or moved
+        self._count(conn, kiosk, stored, replaced)
+        if moved:
+            community_ingest.finish(conn, kiosk)
         return out
+
+    # --- manager pages: their aggregates move with the records, in this transaction ---
+
+    def _payloads_for_update(self, conn: Connection, kiosk: str, uuids: list[str]) -> dict[str, str]:
+        """The stored payloads of records about to be replaced (rows locked until commit)."""
+        if not uuids:
+            return {}
+        q = (
+            select(records.c.uuid, records.c.payload)
+            .where(records.c.kiosk_id == kiosk, records.c.uuid.in_(uuids))
+            .with_for_update()
+        )
+        return {uid: payload for uid, payload in conn.execute(q)}
+
+    def _count(
+        self, conn: Connection, kiosk: str, stored: list[Record], replaced: dict[str, str]
+    ) -> None:
+        if not self.count_aggregates:
+            return
+        from sync.server.web.aggregates import count_ingest
+
+        count_ingest(conn, kiosk, stored, list(replaced.values()), self.demographics)
+
+    def _uncount(self, conn: Connection, gone: Sequence[Row[tuple[str, str]]]) -> None:
+        """Take deleted records (kiosk, payload) out of the manager pages' aggregates."""
+        if not self.count_aggregates or not gone:
+            return
+        from sync.server.web.aggregates import uncount_deleted
+
+        uncount_deleted(conn, [(k, p) for k, p in gone], self.demographics)
 
     def count_records(self, kiosk: str | None = None) -> int:
         q = select(func.count()).select_from(records)
@@ -301,6 +357,103 @@ class Database:
     def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(select(1))
+
+    # --- residents (issue 13): erasure and profiles, within one community ------------
+
+    def community_kiosks(self, kiosk: str) -> list[str]:
+        """The kiosks of ``kiosk``'s community (``kiosk`` itself included)."""
+        community = (
+            select(kiosks.c.community).where(kiosks.c.name == kiosk).scalar_subquery()
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(kiosks.c.name).where(kiosks.c.community == community))
+            return [str(r[0]) for r in rows]
+
+    def enforce_erasures(self, kiosk: str, residents: Sequence[str]) -> int:
+        """Delete the records of ``residents`` that an erasure request covers.
+
+        A request (kind ``erasure_request``, from any kiosk of ``kiosk``'s
+        community) covers every record of its resident made by the community's
+        kiosks up to its ``requested_at``; the requests themselves are kept. Run
+        after every stored batch for the residents in it, so a request deletes
+        what is there, and a record that arrives later from before the request
+        (another kiosk that was offline) is deleted as it arrives. The manager
+        pages' aggregates lose the deleted records in the same transaction
+        (uncounted per sending kiosk, the resident's reference counts with
+        them), so no figure keeps an erased resident's contribution. Returns
+        how many records were deleted.
+        """
+        names = sorted({r for r in residents if r and r != "guest"})
+        if not names:
+            return 0
+        members = self.community_kiosks(kiosk)
+        deleted = 0
+        erased: list[Row[tuple[str, str]]] = []
+        with self._writing() as conn:
+            community_of_kiosk = community_ingest.items.community_of(conn, kiosk) or ""
+            for i in range(0, len(names), 500):
+                chunk = names[i : i + 500]
+                latest = conn.execute(
+                    select(records.c.resident, func.max(records.c.occurred_at))
+                    .where(
+                        records.c.kind == "erasure_request",
+                        records.c.resident.in_(chunk),
+                        records.c.kiosk_id.in_(members),
+                    )
+                    .group_by(records.c.resident)
+                ).all()
+                erased_residents = [resident for resident, _until in latest]
+                if erased_residents:  # their votes, sign-ups and challenge tallies
+                    community_ingest.erase(conn, community_of_kiosk, erased_residents)
+                for resident, until in latest:
+                    gone = conn.execute(
+                        delete(records)
+                        .where(
+                            records.c.resident == resident,
+                            records.c.kind != "erasure_request",
+                            records.c.kiosk_id.in_(members),
+                            records.c.occurred_at <= until,
+                        )
+                        .returning(records.c.kiosk_id, records.c.payload)
+                    ).all()
+                    deleted += len(gone)
+                    erased.extend(gone)
+            self._uncount(conn, erased)
+        if deleted:
+            log.info("erasure: deleted %d record(s) of %d resident(s) for kiosk %s's community",
+                     deleted, len(names), kiosk)
+        return deleted
+
+    def count_resident_records(self, resident: str, kind: str | None = None) -> int:
+        """How many records of ``resident`` the server holds (any kiosk), e.g. after an erasure."""
+        q = select(func.count()).select_from(records).where(records.c.resident == resident)
+        if kind is not None:
+            q = q.where(records.c.kind == kind)
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def resident_profiles(self, kiosk: str, resident: str | None = None) -> list[dict[str, Any]]:
+        """The newest ``resident_profile`` of each resident (or of one) in ``kiosk``'s community."""
+        members = self.community_kiosks(kiosk)
+        q = select(records.c.resident, records.c.occurred_at, records.c.payload).where(
+            records.c.kind == "resident_profile", records.c.kiosk_id.in_(members)
+        )
+        if resident is not None:
+            q = q.where(records.c.resident == resident)
+        newest: dict[str, tuple[str, str]] = {}
+        with self.engine.connect() as conn:
+            for who, when, payload in conn.execute(q):
+                if who not in newest or when >= newest[who][0]:
+                    newest[who] = (when, payload)
+        return [json.loads(payload) for _when, payload in newest.values()]
+
+
+Demographics = Callable[[Record], tuple[str | int | None, str | None]]
+"""A record's resident's age group (or age) and sex; see ``sync.server.web.record_facts``."""
+
+
+def _no_demographics(_record: Record) -> tuple[str | int | None, str | None]:
+    return None, None
 
 
 def _row(rec: Record, now: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 from fastapi import FastAPI
 
@@ -42,6 +43,12 @@ class RunPlan:
     pool_size: int = 5
     content_repo: str = ""
     """The content repository served under /content (empty: none)."""
+    timezone: str = "Asia/Shanghai"
+    """Manager pages: the communities' time zone."""
+    stale_after_s: float = 1800.0
+    """Manager pages: a kiosk silent longer than this is stale."""
+    secure_cookies: str = "auto"
+    """Manager pages: the session cookie's Secure flag (auto, always, never)."""
 
     def to_env(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -61,10 +68,20 @@ class RunPlan:
 def build_app(plan: RunPlan, *, migrate: bool) -> FastAPI:
     from sync.server.app import create_app
     from sync.server.db import Database
+    from sync.server.web.settings import WebSettings
 
     db = Database(plan.db_url, migrate=migrate, pool_size=plan.pool_size,
                   max_overflow=plan.pool_size)
-    return create_app(db, content_repo=Path(plan.content_repo) if plan.content_repo else None)
+    secure: Literal["auto", "always", "never"] = (
+        "always" if plan.secure_cookies == "always" else
+        "never" if plan.secure_cookies == "never" else "auto"
+    )
+    web = WebSettings(
+        timezone=plan.timezone, stale_after_s=plan.stale_after_s, cookie_secure=secure
+    )
+    return create_app(
+        db, content_repo=Path(plan.content_repo) if plan.content_repo else None, web=web
+    )
 
 
 def worker_app() -> FastAPI:

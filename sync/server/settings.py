@@ -72,11 +72,33 @@ class BackupSection(_Section):
     """...but the newest ``keep_min`` dumps are always kept, however old."""
 
 
+class WebSection(_Section):
+    """The manager pages (``sync.server.web``)."""
+
+    timezone: str = "Asia/Shanghai"
+    """The communities' time zone: what "today" and "this month" mean on the pages."""
+    stale_after_min: Annotated[float, Field(gt=0, le=7 * 24 * 60)] = 30.0
+    """The fleet page marks a kiosk silent for longer than this as stale."""
+    secure_cookies: Literal["auto", "always", "never"] = "auto"
+    """Secure flag of the session cookie; auto: when the request came over HTTPS."""
+
+    @model_validator(mode="after")
+    def _known_zone(self) -> WebSection:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone!r} (e.g. Asia/Shanghai)") from None
+        return self
+
+
 class ServerSettings(_Section):
     server: ServerSection = Field(default_factory=ServerSection)
     database: DatabaseSection = Field(default_factory=DatabaseSection)
     tls: TlsSection = Field(default_factory=TlsSection)
     backup: BackupSection = Field(default_factory=BackupSection)
+    web: WebSection = Field(default_factory=WebSection)
 
     source: str = Field(default="<embedded defaults>", exclude=True)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from content.build import build_bundle
+from content.bundle import read_manifest_only
 from content.dev import dev_install
 from content.lessons import PracticeStep, QuizStep, SlideStep, VideoStep, load_lessons
 from content.manifest import Manifest
@@ -24,10 +24,9 @@ LESSONS = {"knee_friendly_squat", "fall_prevention_home", "healthy_eating", "pho
 
 
 @pytest.fixture(scope="session")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Manifest]:
-    out = tmp_path_factory.mktemp("sample") / "sample-content.zip"
-    path, manifest, _notes = build_bundle(REPO / "content" / "sample", out)
-    return path, manifest
+def sample(sample_bundle: Path) -> tuple[Path, Manifest]:
+    """The bundle built by the real tool (``tests/conftest.py``: once per change of its sources)."""
+    return sample_bundle, read_manifest_only(sample_bundle)
 
 
 @pytest.fixture(scope="session")

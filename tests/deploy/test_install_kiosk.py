@@ -138,6 +138,9 @@ def test_rerun_upgrades_in_place_keeps_config_and_data_and_rolls_back(prefix: Pr
     store = prefix.p(f"{DATA}/store")
     store.mkdir(exist_ok=True)
     (store / "keep-me").write_text("a resident's session")
+    uid, gid = prefix.ids("kiosk")  # as the running app would have left them
+    for path in (store, store / "keep-me"):
+        os.chown(path, uid, gid)
     time.sleep(1.1)  # release ids are stamped to the second
     done = install_kiosk(prefix.root)
     assert "kept /etc/community-kiosk/config.toml" in done.stdout

@@ -33,6 +33,7 @@ from kiosk.system.supervisor import Policy, Supervisor
 from sync.records import ExerciseSession
 from sync.store import Store
 from tests.deploy.conftest import REPO
+from tests.deploy.xvfb import start_own_xvfb
 
 APP = [sys.executable, "-m", "tests.deploy.apps.notify_app"]
 
@@ -135,14 +136,7 @@ def xvfb() -> Iterator[str]:
 
     if shutil.which("Xvfb") is None or shutil.which("xset") is None:
         pytest.skip("Xvfb and xset needed (scripts/system-deps.sh)")
-    display = f":{300 + os.getpid() % 500}"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "320x240x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = dict(os.environ, DISPLAY=display)
-    for _ in range(100):
-        if subprocess.run(["xset", "q"], env=env, capture_output=True).returncode == 0:
-            break
-        time.sleep(0.05)
+    proc, display = start_own_xvfb(320, 240)
     yield display
     proc.terminate()
     proc.wait(10)
@@ -200,7 +194,7 @@ import sys, time, uuid
 from pathlib import Path
 from kiosk.system.checkpoint import SessionCheckpoint
 from tests.sync.helpers import session
-cp = SessionCheckpoint(Path(sys.argv[1]))
+cp = SessionCheckpoint(Path(sys.argv[1]) / "in-progress")
 uid = uuid.UUID(sys.argv[2])
 i = 0
 while True:
@@ -219,14 +213,14 @@ def test_a_session_checkpointed_by_a_process_killed_mid_write_is_saved_as_partia
 
     uid = uuid.uuid4()
     store_dir = tmp_path / "store"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(store_dir), str(uid)],
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(uid)],
                               stdout=subprocess.PIPE, cwd=REPO,
                               env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert writer.stdout is not None and writer.stdout.readline().strip() == b"writing"
     time.sleep(0.3)
     writer.send_signal(signal.SIGKILL)
     writer.wait(10)
-    cp = SessionCheckpoint(store_dir)
+    cp = SessionCheckpoint(tmp_path / "in-progress")
     assert cp.pending()
     with Store(store_dir, retention_days=None) as store:
         rec = cp.recover(store)
@@ -236,11 +230,11 @@ def test_a_session_checkpointed_by_a_process_killed_mid_write_is_saved_as_partia
         assert not cp.pending() and cp.recover(store) is None
         # the final save happened but the crash came before the checkpoint was cleared:
         cp.save(stored)
-        assert cp.recover(store) is not None and store.count() == 1  # same uuid: no duplicate
+        assert cp.recover(store) == stored and store.count() == 1  # same uuid: no duplicate
 
 
 def test_an_unreadable_checkpoint_is_kept_aside_not_lost(tmp_path: Path) -> None:
-    cp = SessionCheckpoint(tmp_path / "store")
+    cp = SessionCheckpoint(tmp_path / "in-progress")
     cp.dir.mkdir(parents=True)
     cp.path.write_text(json.dumps({"kind": "exercise_session", "uuid": "nope"}))
     with Store(tmp_path / "store", retention_days=None) as store:

@@ -145,6 +145,7 @@ def test_two_devices_and_a_port_speaking_garbage(tmp_path):
         sink,
     )
     rng = random.Random(7)
+    before = set(sensor_threads())  # another test file's app may run in this worker
     mgr.start()
     try:
         assert wait_for(lambda: all(s.state == "open" for s in mgr.status()))
@@ -169,7 +170,7 @@ def test_two_devices_and_a_port_speaking_garbage(tmp_path):
         mgr.stop()
         for p in (oxi, cards, junk):
             p.close()
-    assert not sensor_threads()
+    assert set(sensor_threads()) <= before, "reader thread leaked"
 
 
 def test_port_in_use_is_reported_not_stolen(tmp_path):

@@ -72,8 +72,9 @@ def test_key_lines_handles_tables_arrays_and_comments():
         ("[kiosk]\nidle_timeout_s = 30\ncolour = 'red'\n", "kiosk.colour (line 3): unknown key"),
         ("[maintainer]\npin = '12'\n", "maintainer.pin (line 2)"),
         ("[camera]\nwidth = 10\n", "camera.width (line 2)"),
+        ("[content]\n\nrepository_url = 'ftp://x'\n", "content.repository_url (line 3)"),
     ],
-    ids=["malformed", "wrong-type", "unknown-key", "bad-pin", "out-of-range"],
+    ids=["malformed", "wrong-type", "unknown-key", "bad-pin", "out-of-range", "content-url"],
 )
 def test_bad_config_file_exits_non_zero_with_a_clear_message(tmp_path, content, expected):
     path = tmp_path / "bad.toml"

@@ -78,3 +78,28 @@ def test_community_key_check(tmp_path):
     result = doctor(tmp_path, base)
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["community key"]["status"] == "fail" and result.returncode == 1
+
+
+def test_content_check_names_installed_bundles_and_the_last_failure(tmp_path):
+    from kiosk.config import parse_config
+    from kiosk.startup.doctor import check_content
+    from tests.content.helpers import make_bundle, make_setup
+
+    data = tmp_path / "kiosk"  # make_setup's kiosk keeps its content in <tmp>/kiosk/content
+    base = f'[kiosk]\ndata_dir = "{data}"\n[sync]\nenabled = false\n'
+    result = doctor(tmp_path, base)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["content"]["status"] == "warn" and result.returncode == 0
+    assert "no content bundle installed" in report["content"]["detail"]
+    assert "trusted root" in report["content"]["detail"]
+    s = make_setup(tmp_path)
+    s.publish(make_bundle(tmp_path, "demo", 2))
+    s.export()
+    assert s.kiosk.install_path(s.stick).ok
+    cfg = parse_config(base + f'[content]\ntrusted_root = "{s.kiosk.trusted_root}"\n', "k.toml")
+    check = check_content(cfg)
+    assert check.status == "ok" and check.detail.startswith("demo v2"), check
+    s.clock.advance(70)  # the stick's metadata has expired: refused, and the doctor says so
+    assert not s.kiosk.install_path(s.stick).ok
+    check = check_content(cfg)
+    assert check.status == "warn" and "expired" in check.detail and "demo v2" in check.detail

@@ -147,7 +147,7 @@ def test_a_new_feature_folder_gets_a_home_tile_and_its_screen(tmp_path):
     out = json.loads(line[len("RESULT "):])
     assert Path(out["kiosk"]).resolve().is_relative_to(src.resolve()), out["kiosk"]
     # The new tile sits where its declared order puts it: after Exercise (10), before Lessons (20).
-    assert out["tiles"] == ["exercise", "garden", "lessons", "fitness", "records"]
+    assert out["tiles"] == ["exercise", "garden", "lessons", "fitness", "records", "community"]
     assert out["tile_title"] == "Community garden"
     assert out["built_before_visit"] is False  # built on the first visit, not at start
     assert out["screen"] == "garden" and out["title"] == "Community garden"
@@ -164,7 +164,7 @@ def test_home_features_in_the_config_choose_and_order_the_tiles(tmp_path):
     cfg = parse_config('[home]\nfeatures = ["records", "exercise"]\n')
     assert [f.id for f in home_features(features, cfg.home.features)] == ["records", "exercise"]
     assert [f.id for f in home_features(features, None)] == ["exercise", "lessons", "fitness",
-                                                             "records"]
+                                                             "records", "community"]
     for bad, message in [('["exercise", "garden"]', "unknown feature 'garden'"),
                          ('["maintainer"]', "'maintainer' has no home tile"),
                          ('["records", "records"]', "listed twice: records"),

@@ -49,7 +49,8 @@ def used_msgids() -> set[str]:
 
     for f in discover():
         found |= {f.title, f.subtitle} | {s.title for s in f.screens}
-    return {m for m in found if m and m != "..." and not m.startswith("{")}
+    # a msgid may start with a placeholder ("{n} seconds"); a lone "{...}" is not a msgid
+    return {m for m in found if m and m != "..." and not re.fullmatch(r"\{[^{}]*\}", m)}
 
 
 def data_texts() -> Iterator[tuple[str, dict[str, str]]]:

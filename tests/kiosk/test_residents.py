@@ -60,7 +60,7 @@ def test_a_kiosk_without_a_key_makes_its_own_and_says_so(tmp_path):
     path = DataLayout(tmp_path / "dev").community_key
     assert svc.key.source is KeySource.MADE_HERE and path.is_file()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    (row,) = svc.status()
+    row = svc.status()[0]
     assert row.state == "warning" and "will not match other kiosks" in row.detail
     assert str(path) in row.detail and path.read_text().strip() not in repr(row)
     again = kiosk(tmp_path, "dev")  # kept: the same pseudonyms after a restart
@@ -77,7 +77,7 @@ def test_a_weak_key_file_turns_card_logins_off_with_a_reason(tmp_path, weak):
     svc = ResidentsService(parse_config(""), DataLayout(tmp_path))
     svc.start()
     assert svc.card_login(CARD) is None
-    (row,) = svc.status()
+    row = svc.status()[0]
     assert row.state == "error" and "Card logins are off" in row.detail and str(path) in row.detail
     assert path.read_text().strip() == weak  # never overwritten
 

@@ -322,3 +322,84 @@ def test_framing_and_countdown_without_a_person(specs, store):
     assert flow.phase is Phase.GET_READY and flow.banner is not None
     assert flow.banner.kind == "framing" and flow.countdown == 0
     assert COUNTDOWN_S == 3 and "count.3" not in said
+
+
+# ----- checkpoints: a session survives the process that measured it ----------------------------
+def test_a_session_is_checkpointed_while_it_runs_and_recovered_once_after_a_crash(
+        specs, tmp_path):
+    spec = specs["squat"]
+    crashed = Store(tmp_path)
+    checkpoints: list[ExerciseSession] = []
+
+    def checkpoint(record: ExerciseSession) -> None:
+        checkpoints.append(record)
+        crashed.svc.checkpoint_async(record)
+
+    flow = make_flow(spec, 10, crashed, checkpoint=checkpoint)
+    live = ReplayLive(spec, sim_frames("squat", reps=10, period_s=2.0, lead_in_s=5, noise=0.0))
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_4(f: SessionFlow, t: float) -> None:
+        if f.count == 4:
+            raise Crash  # the process dies here: no stop, no save, nothing more
+
+    with pytest.raises(Crash):
+        drive(flow, live, at=crash_after_4)
+    crashed.settle()
+    # checkpointed at "go", at each repetition and every couple of seconds, always one UUID
+    assert [c.repetitions for c in checkpoints][:1] == [0]
+    assert {c.repetitions for c in checkpoints} == {0, 1, 2, 3, 4}
+    assert len({c.uuid for c in checkpoints}) == 1 and not any(c.completed for c in checkpoints)
+    durations = [c.duration_s for c in checkpoints]
+    assert durations == sorted(durations) and durations[-1] >= 8
+    on_disk = json.loads(crashed.svc.checkpoint.path.read_text(encoding="utf-8"))
+    assert on_disk["uuid"] == str(checkpoints[-1].uuid) and on_disk["repetitions"] == 4
+    assert crashed.records() == []  # nothing was saved by the session itself
+    crashed.svc.stop()
+
+    restarted = Store(tmp_path)  # the next start of the kiosk
+    recovered = restarted.svc.recovered
+    assert recovered is not None and recovered.uuid == checkpoints[-1].uuid
+    (rec,) = restarted.records()
+    assert rec.uuid == checkpoints[-1].uuid and rec.repetitions == 4 and not rec.completed
+    assert rec.resident == "card-abc" and rec.duration_s == checkpoints[-1].duration_s
+    assert not restarted.svc.checkpoint.pending()
+    row = next(r for r in restarted.svc.status() if r.name == "interrupted session")
+    assert row.extra["uuid"] == str(rec.uuid)  # the maintainer page says so
+    restarted.svc.stop()
+    again = Store(tmp_path)  # and the one after: nothing more, nothing twice
+    assert again.svc.recovered is None and len(again.records()) == 1
+    again.svc.stop()
+
+
+def test_a_finished_session_removes_its_checkpoint_and_a_late_recovery_keeps_the_final_record(
+        specs, store):
+    spec = specs["squat"]
+    flow = make_flow(spec, 3, store, checkpoint=store.svc.checkpoint_async)
+    live = ReplayLive(spec, sim_frames("squat", reps=5, period_s=2.0, lead_in_s=5, noise=0.0))
+    last: list[ExerciseSession] = []
+    drive(flow, live, at=lambda f, t: last.append(f.partial_record(t)) if f.count == 2 else None)
+    store.settle()
+    assert flow.result is not None and flow.result.saved and flow.result.completed
+    assert not store.svc.checkpoint.pending()  # the final save removed it
+    # a crash between the final save and the removal leaves an older checkpoint of the same
+    # session behind: the recovery must keep the final record, not go back to the checkpoint
+    store.svc.checkpoint.save(last[-1])
+    assert store.svc.checkpoint.recover(store.svc.store) is not None
+    (rec,) = store.records()
+    assert rec.uuid == flow.result.record.uuid and rec.completed and rec.repetitions == 3
+    assert not store.svc.checkpoint.pending()
+
+
+def test_a_failing_checkpoint_does_not_stop_the_session(specs, store):
+    def broken(record: ExerciseSession) -> None:
+        raise OSError("disk full")
+
+    flow = make_flow(specs["squat"], 3, store, checkpoint=broken)
+    live = ReplayLive(specs["squat"], sim_frames("squat", reps=4, period_s=2.0, lead_in_s=5,
+                                                 noise=0.0))
+    drive(flow, live)
+    store.settle()
+    assert flow.result is not None and flow.result.completed and flow.result.saved

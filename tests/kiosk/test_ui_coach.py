@@ -191,6 +191,10 @@ def test_card_tap_logs_a_resident_in_under_a_pseudonym(ui):
     card = "0A1B2C3D4E"
     assert app.sm.current == "attract"
     os.write(ui.card_writer, encode_frame(card) * 3)  # held still: three frames, one login
+    # the first sign-in asks for consent; the visit is a guest's until it is given
+    ui.wait_for(lambda: app.sm.current == "consent", timeout=5, what="the consent question")
+    assert app.visit_active and not app.resident_id and app.pending_resident
+    ui.tap(app.screen("consent").ids.accept)
     ui.wait_for(lambda: app.visit_active and app.resident_id, timeout=5, what="card login")
     assert app.sm.current == "home"
     resident = app.resident_id

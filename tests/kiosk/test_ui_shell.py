@@ -11,6 +11,7 @@ TILES = {
     "lessons": ("lessons", "学习", "Lessons"),
     "fitness": ("fitness", "体测", "Fitness test"),
     "records": ("records", "我的", "My records"),
+    "community": ("community", "社区", "Community"),
 }
 
 
@@ -177,8 +178,13 @@ def test_maintainer_mode_refuses_a_wrong_pin_and_accepts_the_right_one(ui):
     # the test kiosk has no provisioned community key: it made one and says so
     assert by_area["residents"][0].state == "warning"
     assert "will not match other kiosks" in by_area["residents"][0].detail
-    # Content has no service yet: the page says so instead of leaving it out.
-    assert [r.state for r in by_area["content"]] == ["not_available_yet"]
+    # Content is reported by its service: what is installed (or that nothing is, and
+    # whether a trusted root is there to verify bundles with) and the USB watcher.
+    content = by_area["content"]
+    assert content and all(r.state != "not_available_yet" for r in content)
+    usb = next(r for r in content if r.name == "usb")
+    assert "polling" in usb.detail or "udev" in usb.detail
+    assert all(r.state != "not_available_yet" for r in rows)
     lines = status.ids.rows.children
     assert len(lines) == len(rows) + 1  # a heading and one line per row
     assert any(line.name == "card" for line in lines)

@@ -68,6 +68,19 @@ class UIHarness:
     def tap_xy(self, x: float, y: float, hold: float = 0.0) -> None:
         self._touch_at(x, y, hold)
 
+    def swipe(self, x0: float, y0: float, x1: float, y1: float, moves: int = 8) -> None:
+        """A finger put down at (x0, y0), moved to (x1, y1) and lifted (window coordinates)."""
+        from kivy.tests.common import UnitTestTouch
+
+        touch = UnitTestTouch(x0, y0)
+        touch.touch_down()
+        self.pump(0.03)
+        for k in range(1, moves + 1):
+            touch.touch_move(x0 + (x1 - x0) * k / moves, y0 + (y1 - y0) * k / moves)
+            self.pump(0.02)
+        touch.touch_up()
+        self.pump(0.1)
+
     # ----- looking ------------------------------------------------------------------
     @property
     def shell(self) -> Any:

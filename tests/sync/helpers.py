@@ -17,7 +17,15 @@ from pathlib import Path
 
 import requests
 
-from sync.records import ExerciseSession, Feedback, FitnessTestResult, LessonProgress
+from sync.records import (
+    ExerciseSession,
+    Feedback,
+    FitnessTestResult,
+    LessonProgress,
+    PracticeResult,
+    QuizAnswer,
+    Target,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -64,6 +72,27 @@ def one_of_each(kiosk: str = "k1") -> list:
             position_s=120,
             updated_at=now,
             utc_offset_min=480,
+            step=4,
+            steps=9,
+            answers=[
+                QuizAnswer(step=3, question=0, choice=1, right=True),
+                QuizAnswer(step=3, question=1, choice=0, right=False),
+            ],
+            score=1,
+            questions=3,
+            practice=[
+                PracticeResult(
+                    step=7,
+                    exercise="squat",
+                    value=5,
+                    unit="reps",
+                    target=Target(value=5, unit="reps"),
+                    completed=True,
+                    session=uuid.UUID(int=0x1E55_0000_0000_4000_8000_000000000001),
+                )
+            ],
+            bundle_id="sample-lessons",
+            bundle_version=2,
         ),
         FitnessTestResult(
             kiosk_id=kiosk,
@@ -217,4 +246,49 @@ def v2_session_dict(i: int, kiosk: str = "k1", hold: bool = False) -> dict[str, 
         "ended_at": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "utc_offset_min": 480,
         "completed": True,
+    }
+
+
+def v3_session_dict(i: int, kiosk: str = "k1") -> dict[str, object]:
+    """An exercise session exactly as the version-3 software stored and sent it."""
+    end = datetime(2026, 11, 5, 8, 0, tzinfo=UTC) + timedelta(minutes=i)
+    return {
+        "schema_version": 3,
+        "uuid": str(uuid.UUID(int=0x5EED_0003_0000_4000_8000_000000000000 + i)),
+        "kiosk_id": kiosk,
+        "resident": f"r-{i:04x}",
+        "kind": "exercise_session",
+        "exercise": "squat",
+        "activity": "reps",
+        "target": {"value": 5.0, "unit": "reps"},
+        "value": 5.0,
+        "unit": "reps",
+        "repetitions": 5,
+        "good_repetitions": 4,
+        "rep_flags": [[], [], ["shallow"], [], []],
+        "duration_s": 21.5,
+        "heart_rate": None,
+        "started_at": (end - timedelta(seconds=22)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ended_at": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "utc_offset_min": 480,
+        "completed": True,
+    }
+
+
+def v3_lesson_progress_dict(i: int, kiosk: str = "k1") -> dict[str, object]:
+    """Lesson progress exactly as the version-3 software stored and sent it (no resume
+    step, answers or practice: those came with version 4)."""
+    at = datetime(2026, 11, 5, 9, 0, tzinfo=UTC) + timedelta(minutes=i)
+    return {
+        "schema_version": 3,
+        "uuid": str(uuid.UUID(int=0x1E55_0003_0000_4000_8000_000000000000 + i)),
+        "kiosk_id": kiosk,
+        "resident": f"r-{i:04x}",
+        "kind": "lesson_progress",
+        "lesson_id": "fall_prevention_home",
+        "progress": 0.5 if i % 2 else 1.0,
+        "position_s": 0.0,
+        "completed": not i % 2,
+        "updated_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "utc_offset_min": 480,
     }

@@ -214,3 +214,51 @@ def test_retry_after_and_backoff() -> None:
         assert cap / 2 <= d <= cap
     assert client.backoff_delay(1, retry_after=20) >= 20
     assert client.backoff_delay(1, retry_after=10_000) <= 600  # a silly Retry-After is capped
+
+
+def test_heartbeat_carries_content_and_an_older_server_still_hears_it(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real server stores the installed content versions; a server from before that
+    field (the heartbeat route with the old request shape) answers 422, and the client
+    says the rest again without it."""
+    from datetime import datetime
+
+    from pydantic import BaseModel, ConfigDict
+
+    import sync.server.routes.heartbeat as route
+    from sync.client import HeartbeatFacts
+    from sync.server.app import create_app
+    from sync.server.db import Database
+    from sync.server.tables import kiosks
+    from tests.sync.helpers import start_thread_server
+
+    class OldHeartbeatRequest(BaseModel):  # the wire shape before ``content``
+        model_config = ConfigDict(extra="forbid")
+        kiosk_id: str
+        waiting: int = 0
+        rejected: int = 0
+        app_version: str = ""
+        sent_at: datetime | None = None
+
+    def last_beat(db: Database) -> dict:
+        from sqlalchemy import select
+
+        with db.engine.connect() as conn:
+            raw = conn.execute(select(kiosks.c.last_heartbeat).where(kiosks.c.name == "k1"))
+            return json.loads(raw.scalar_one())
+
+    db = Database(f"sqlite:///{tmp_path / 'server.db'}")
+    srv = start_thread_server(create_app(db))
+    try:
+        client = SyncClient(store, fast(srv.url, db.add_kiosk("k1")))
+        facts = HeartbeatFacts(content={"sample-lessons": 3, "city-exercises": 1})
+        assert client.heartbeat(facts)
+        assert last_beat(db)["content"] == {"sample-lessons": 3, "city-exercises": 1}
+        monkeypatch.setattr(route, "HeartbeatRequest", OldHeartbeatRequest)
+        assert client.heartbeat(facts)
+        assert "content" not in last_beat(db) and last_beat(db)["kiosk_id"] == "k1"
+        client.close()
+    finally:
+        srv.stop()
+        db.dispose()

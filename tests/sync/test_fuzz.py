@@ -103,8 +103,10 @@ def test_fuzzing_reaches_the_upsert(api_schema: schemathesis.schemas.BaseSchema)
     before = _DB["db"].count_records("fuzz")
 
     @given(case=operation.as_strategy(data_generation_method=DataGenerationMethod.positive))
+    # Derandomized: about one generated batch in twelve is wholly valid, so a random run of
+    # 60 found none now and then (CI saw it); a fixed sequence makes the check repeatable.
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck),
-              database=None)
+              database=None, derandomize=True)
     def run(case: schemathesis.Case) -> None:
         case.headers = {"Authorization": f"Bearer {_TOKEN['fuzz']}"}
         if isinstance(case.body, dict) and isinstance(case.body.get("records"), list):

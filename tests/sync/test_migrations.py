@@ -31,7 +31,7 @@ from sqlalchemy import (
     select,
 )
 
-from sync.records import parse_record
+from sync.records import SCHEMA_VERSION, parse_record
 from sync.server.db import Database, normalise_url
 from sync.server.migrate import alembic_config, head_revision
 from sync.server.tables import metadata, records
@@ -58,7 +58,7 @@ def check_typed_columns(db: Database) -> None:
     """Every row's typed columns agree with its payload, read with the current schema."""
     for uid, row in typed_rows(db).items():
         rec = parse_record(json.loads(str(row["payload"])))
-        assert rec.key == uid and rec.schema_version == row["schema_version"] == 3
+        assert rec.key == uid and rec.schema_version == row["schema_version"] == SCHEMA_VERSION
         assert (row["kind"], row["kiosk_id"], row["resident"]) == (
             rec.kind,
             rec.kiosk_id,

@@ -101,3 +101,29 @@ def test_json_schema_covers_all_kinds() -> None:
     text = json.dumps(record_json_schema())
     for kind in ("exercise_session", "lesson_progress", "fitness_test", "feedback"):
         assert kind in text
+
+
+def test_v3_lesson_progress_migrates_unchanged_and_v4_fields_are_checked() -> None:
+    from sync.records import LessonProgress
+    from tests.sync.helpers import v3_lesson_progress_dict
+
+    v3 = v3_lesson_progress_dict(1)
+    rec = parse_record(v3)
+    assert isinstance(rec, LessonProgress) and rec.schema_version == SCHEMA_VERSION == 4
+    assert (rec.lesson_id, rec.progress, rec.completed) == ("fall_prevention_home", 0.5, False)
+    assert rec.step is None and rec.answers == [] and rec.practice == [] and rec.score is None
+    full = next(r for r in one_of_each() if isinstance(r, LessonProgress)).to_json_dict()
+    assert parse_record(full).to_json_dict() == full
+    bad = [
+        ({"step": 9}, "step must be below steps"),
+        ({"score": 2}, "score must count the right answers"),
+        ({"score": None}, "score and questions go together"),
+        ({"answers": full["answers"] * 2}, "one answer per question"),
+        ({"practice": full["practice"] * 2}, "one result per step"),
+        ({"answers": [dict(full["answers"][0], choice=-1)]}, "answers.0.choice"),
+        ({"practice": [dict(full["practice"][0], unit="kg")]}, "practice.0.unit"),
+    ]
+    for change, message in bad:
+        with pytest.raises(RecordError) as info:
+            parse_record(full | change)
+        assert message in str(info.value), (change, str(info.value))

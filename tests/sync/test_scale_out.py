@@ -8,7 +8,9 @@ open connections die mid-request (some after the database committed, some
 before), the balancer sends new connections to the survivor, and the kiosks
 retry. Then the killed server is started again. In the end the database
 holds exactly the 10,000 sessions the kiosks made, each once, and both
-servers answer, each seeing what the other stored.
+servers answer, each seeing what the other stored: the records API, the
+community pull channel (same feed and ETag from either) and the manager pages
+(a session made on one server is valid on the other).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import requests
 from sqlalchemy import func, select
 
 from sync.client import SyncClient, SyncSettings
+from sync.community import FEED_PATH
 from sync.server.db import Database, records
+from sync.server.web.auth import add_manager
 from sync.store import Store
 from tests.sync.conftest import PgCluster
 from tests.sync.helpers import ProcessServer, session
@@ -125,6 +129,30 @@ def test_ten_thousand_sessions_from_20_kiosks_two_servers_one_killed(
             )
             assert first.json()["results"][0]["status"] == "created"
             assert again.json()["results"][0]["status"] == "unchanged"
+
+            # The pull channel answers from either, with the same feed and ETag.
+            auth = {"Authorization": f"Bearer {tokens[names[0]]}"}
+            feeds = [requests.get(server.url + FEED_PATH, headers=auth, timeout=10)
+                     for server in (a, b)]
+            assert [f.status_code for f in feeds] == [200, 200]
+            assert feeds[0].headers["etag"] == feeds[1].headers["etag"]
+            assert feeds[0].json()["version"] == feeds[1].json()["version"]
+            cached = requests.get(server_b_feed := b.url + FEED_PATH, timeout=10,
+                                  headers={**auth, "If-None-Match": feeds[0].headers["etag"]})
+            assert cached.status_code == 304, server_b_feed
+
+            # A manager signs in on one server; the other accepts the session (one secret).
+            add_manager(db.engine, "district", "scale-out-pass-1", None)
+            s = requests.Session()
+            page = s.get(a.url + "/login", timeout=10)
+            csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+            signed_in = s.post(a.url + "/login", timeout=10, allow_redirects=False, data={
+                "name": "district", "password": "scale-out-pass-1", "csrf_token": csrf})
+            assert signed_in.status_code == 303, signed_in.text[:300]
+            for server in (a, b):
+                overview = s.get(server.url + "/overview", timeout=30, allow_redirects=False)
+                assert overview.status_code == 200, (server.url, overview.status_code)
+                assert "kiosk-00" in s.get(server.url + "/fleet", timeout=30).text
     finally:
         a.stop()
         b.stop()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import requests
 
+from sync.records import SCHEMA_VERSION
 from sync.server.db import Database, hash_token
 from tests.sync.conftest import LiveServer
 from tests.sync.helpers import REPO, one_of_each, session
@@ -244,7 +245,7 @@ def test_dev_server_enrols_the_local_kiosk(tmp_path: Path) -> None:
         srv2.stop()
 
 
-def test_version_2_records_from_an_old_kiosk_are_stored_as_version_3(
+def test_version_2_records_from_an_old_kiosk_are_stored_at_the_current_version(
     live_server: LiveServer,
 ) -> None:
     from sqlalchemy import select
@@ -267,13 +268,52 @@ def test_version_2_records_from_an_old_kiosk_are_stored_as_version_3(
     for d in old:
         row = rows[str(d["uuid"])]
         hold = d["target"] == {"kind": "seconds", "value": 30}
-        assert row.schema_version == 3
+        assert row.schema_version == SCHEMA_VERSION
         assert (row.value, row.unit) == ((25.0, "s") if hold else (float(d["repetitions"]), "reps"))
         assert str(row.local_day) == "2026-10-01"
         payload = json.loads(row.payload)
         assert payload["activity"] == ("hold" if hold else "reps")
-    # the kiosk, once upgraded, re-sends the same records at v3: recognised, not duplicated
+    # the kiosk, once upgraded, re-sends the same records at the current version: recognised,
+    # not duplicated
     from sync.records import parse_record
 
     again = post(live_server, {"records": [parse_record(d).to_json_dict() for d in old]})
     assert {x["status"] for x in again.json()["results"]} == {"unchanged"}
+
+
+def test_version_3_lesson_progress_and_sessions_are_stored_at_the_current_version(
+    live_server: LiveServer,
+) -> None:
+    """A kiosk still on version 3 keeps syncing; its records get today's typed columns,
+    and a version-4 record with the new lesson fields lands next to them."""
+    from sqlalchemy import select
+
+    from sync.records import LessonProgress, parse_record
+    from sync.server.tables import records
+    from tests.sync.helpers import v3_lesson_progress_dict, v3_session_dict
+
+    old = [v3_lesson_progress_dict(i) for i in range(1, 4)] + [v3_session_dict(1)]
+    new = next(r for r in one_of_each() if isinstance(r, LessonProgress))
+    r = post(live_server, {"records": [*old, new.to_json_dict()]}, gz=True)
+    assert r.status_code == 200, r.text
+    assert {x["status"] for x in r.json()["results"]} == {"created"}
+    with live_server.db.engine.connect() as conn:
+        rows = {
+            row.uuid: row
+            for row in conn.execute(
+                select(records.c.uuid, records.c.kind, records.c.schema_version,
+                       records.c.value, records.c.unit, records.c.local_day, records.c.payload)
+            )
+        }
+    for d in old:
+        row = rows[str(d["uuid"])]
+        assert row.schema_version == SCHEMA_VERSION
+        rec = parse_record(json.loads(row.payload))
+        assert (row.value, row.unit) == rec.measure()
+        if d["kind"] == "lesson_progress":
+            assert (row.value, row.unit) == (d["progress"], "ratio")
+            assert str(row.local_day) == "2026-11-05"
+            assert isinstance(rec, LessonProgress) and rec.step is None and rec.answers == []
+    stored = parse_record(json.loads(rows[new.key].payload))
+    assert stored == new
+    assert isinstance(stored, LessonProgress) and stored.score == 1 and stored.practice[0].completed

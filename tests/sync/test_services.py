@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,12 +10,14 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from kiosk.config import Config, DataLayout, KioskSection, SyncSection
 from kiosk.services.store import StoreService
 from kiosk.services.sync import SyncService
-from sync.client import SyncReport
+from sync.client import HeartbeatFacts, SyncReport
 from sync.records import RecordError
+from sync.server.tables import kiosks
 from sync.store import Store
 from tests.sync.conftest import LiveServer
 from tests.sync.helpers import REPO, free_port, session
@@ -57,7 +60,8 @@ def test_services_save_sync_and_report_the_true_state(
 
     reports: list[SyncReport] = []
     syncs = SyncService(
-        cfg, stores, post=lambda fn: fn(), on_pass=reports.append, first_pass_delay_s=0.0
+        cfg, stores, post=lambda fn: fn(), on_pass=reports.append, first_pass_delay_s=0.0,
+        heartbeat_facts=lambda: HeartbeatFacts(content={"sample-lessons": 2}),
     )
     syncs.start()
     try:
@@ -70,6 +74,12 @@ def test_services_save_sync_and_report_the_true_state(
         assert row.state == "ok" and row.extra["waiting"] == "0"
         assert row.extra["last_success"] != "never" and row.extra["last_error"] == ""
         assert live_server.db.count_records() == 2
+        # the heartbeat after the pass told the server which content is installed
+        with live_server.db.engine.connect() as conn:
+            beat = conn.execute(
+                select(kiosks.c.last_heartbeat).where(kiosks.c.name == "k1")
+            ).scalar_one()
+        assert json.loads(beat)["content"] == {"sample-lessons": 2}
     finally:
         syncs.stop()
 

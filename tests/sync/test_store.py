@@ -287,3 +287,62 @@ def test_version_2_store_is_migrated_and_syncs(tmp_path: Path) -> None:
     finally:
         srv.stop()
         db.dispose()
+
+
+def test_version_3_store_is_migrated_and_syncs(tmp_path: Path) -> None:
+    """Segment files written by the version-3 software (lesson progress without resume
+    step, answers or practice) open at version 4, keep their sync state, and sync."""
+    from sync.client import SyncClient, SyncSettings
+    from sync.records import LessonProgress
+    from sync.server.app import create_app
+    from sync.server.db import Database
+    from tests.sync.helpers import (
+        start_thread_server,
+        v3_lesson_progress_dict,
+        v3_session_dict,
+    )
+
+    seg = tmp_path / "kiosk" / "segments"
+    seg.mkdir(parents=True)
+    v3 = [v3_lesson_progress_dict(i) for i in range(1, 4)] + [v3_session_dict(1)]
+    docs = {
+        str(n): {
+            "uuid": d["uuid"],
+            "kind": d["kind"],
+            "ts": str(d.get("updated_at") or d["ended_at"]).replace("Z", ".000000Z"),
+            "saved_at": "2026-11-05T09:00:00.000000Z",
+            "synced": n == 1,  # the first one was already sent by the old software
+            "rejected": None,
+            "data": d,
+        }
+        for n, d in enumerate(v3, start=1)
+    }
+    (seg / "seg-2026-11-000001.json").write_text(
+        json.dumps({"records": docs, "_meta": {"1": {"format": 1}}})
+    )
+    db = Database(f"sqlite:///{tmp_path / 'server.db'}")
+    srv = start_thread_server(create_app(db))
+    try:
+        with Store(tmp_path / "kiosk", retention_days=None) as s:
+            assert s.warnings() == [] and s.count() == 4 and s.waiting() == 3
+            lp = s.get(str(v3[1]["uuid"]))
+            assert isinstance(lp, LessonProgress) and lp.schema_version == SCHEMA_VERSION
+            assert (lp.progress, lp.completed, lp.step, lp.answers) == (1.0, True, None, [])
+            mine = s.recent("lesson_progress", resident=str(v3[2]["resident"]))
+            assert [r.key for r in mine] == [str(v3[2]["uuid"])]
+            # the resident goes on with the lesson: the same record, now with v4 fields
+            s.save(lp.model_copy(update={"step": 3, "steps": 8, "score": 0, "questions": 3}))
+            settings = SyncSettings(server_url=srv.url, token=db.add_kiosk("k1"), kiosk_id="k1")
+            client = SyncClient(s, settings)
+            report = client.sync_once()
+            client.close()
+            assert report.ok and report.created == 3 and s.waiting() == 0
+        on_disk = json.loads((seg / "seg-2026-11-000001.json").read_text())
+        assert {d["data"]["schema_version"] for d in on_disk["records"].values()} == {SCHEMA_VERSION}
+        assert on_disk["records"]["1"]["synced"] is True  # sync state kept through the migration
+        stored = db.payload(str(v3[1]["uuid"]), kiosk="k1")
+        assert stored is not None and stored["step"] == 3 and stored["questions"] == 3
+        assert db.payload(str(v3[3]["uuid"]), kiosk="k1")["activity"] == "reps"
+    finally:
+        srv.stop()
+        db.dispose()

@@ -12,6 +12,7 @@ from kivy.uix.screenmanager import Screen
 from kiosk.i18n import N_, text
 from kiosk.shell.running import kiosk_app
 from vision.activity import Unit
+from vision.exercises import ExerciseSpec
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,21 @@ class ChooseScreen(Screen):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         app = kiosk_app()
-        vision = app.services.vision
+        self.exercises: dict[str, ExerciseSpec] = {}
+        self._cards: dict[str, Any] = {}
+        self._build_cards()
+        app.bind(lang=lambda *_: self._update_texts(), large=lambda *_: self._update_texts())
+        self.bind(target=lambda *_: self._update_texts(), chosen=lambda *_: self._update_texts())
+        self._update_texts()
+
+    def _build_cards(self) -> None:
+        """One card per exercise, from the vision service's exercises (built in and
+        installed from content bundles)."""
+        vision = kiosk_app().services.vision
         # One loading of the exercise files, shared with the vision service.
         self.exercises = vision.exercises() if vision is not None else {}
-        self._cards: dict[str, Any] = {}
+        self.ids.grid.clear_widgets()
+        self._cards = {}
         for spec in self.exercises.values():
             card = Factory.ExerciseCard()
             card.name = spec.name
@@ -53,9 +65,8 @@ class ChooseScreen(Screen):
             card.bind(on_release=lambda c: self.choose(c.name))
             self.ids.grid.add_widget(card)
             self._cards[spec.name] = card
-        app.bind(lang=lambda *_: self._update_texts(), large=lambda *_: self._update_texts())
-        self.bind(target=lambda *_: self._update_texts(), chosen=lambda *_: self._update_texts())
-        self._update_texts()
+        if self.chosen not in self.exercises:
+            self.chosen = ""
 
     def on_enter(self, *args: object) -> None:
         for card in self._cards.values():
@@ -66,6 +77,10 @@ class ChooseScreen(Screen):
             card.ids.thumb.stop()
 
     def on_pre_enter(self, *args: object) -> None:
+        vision = kiosk_app().services.vision
+        if vision is not None and vision.exercises() is not self.exercises:
+            self._build_cards()  # content was installed since: new exercises appear
+            self._update_texts()
         if not self.chosen and self.exercises:
             self.choose(next(iter(self.exercises)))
 

@@ -24,6 +24,7 @@ from kivy.core.window import Window
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from kiosk.features.exercise.origin import Origin
 from kiosk.i18n import N_, spoken_number, text
 from kiosk.session.demo import demo_sim_source
 from kiosk.session.flow import GO, Phase, Say, SessionFlow, SessionResult
@@ -60,6 +61,9 @@ class CoachScreen(Screen):
         self.voice = app.services.voice
         self.spec: ExerciseSpec | None = None
         self.target = 0
+        self.origin: Origin | None = None
+        """Set when a lesson's practice step opened the session (None from the exercise screen)."""
+        self._reported: SessionResult | None = None
         self.live: LiveEngine | None = None
         self.flow: SessionFlow | None = None
         self._lock = threading.Lock()
@@ -97,17 +101,19 @@ class CoachScreen(Screen):
         return result.record if result is not None else None
 
     # ----- life cycle -------------------------------------------------------------------
-    def prepare(self, spec: ExerciseSpec, target: int) -> None:
-        self.spec, self.target = spec, int(target)
+    def prepare(self, spec: ExerciseSpec, target: int, origin: Origin | None = None) -> None:
+        self.spec, self.target, self.origin = spec, int(target), origin
 
     def on_enter(self, *args: object) -> None:
         if self.spec is None:
             return
         app = kiosk_app()
         self._reset_view()
+        store = app.services.store
         self.flow = SessionFlow(self.spec, self.target, kiosk_id=app.cfg.kiosk.id,
                                 resident=app.resident_id, save=self._save,
-                                on_change=self._flow_changed)
+                                on_change=self._flow_changed,
+                                checkpoint=store.checkpoint_async if store is not None else None)
         try:
             self.live = self.make_live(self.spec, self.target, self._on_update)
             self.live.start()
@@ -195,12 +201,20 @@ class CoachScreen(Screen):
             self.ids.view.show(latest.frame, latest.landmarks)
             if latest.person_visible:
                 app.note_activity()
+            else:
+                app.note_nobody()  # nobody there for kiosk.walk_away_s: the visit ends
         self._speak(flow.take_speech())
         self._render()
 
     def _flow_changed(self, flow: SessionFlow) -> None:
         if flow is not self.flow:
             return
+        if flow.result is not None and flow.result is not self._reported and self.origin is not None:
+            self._reported = flow.result
+            try:
+                self.origin.on_result(flow.result)
+            except Exception:  # the lesson's bug must not break the session
+                log.exception("the session's origin could not take its result")
         self.phase = flow.phase.value
         self.paused = flow.phase is Phase.PAUSED
         app = kiosk_app()
@@ -291,15 +305,23 @@ class CoachScreen(Screen):
         flow = self.flow
         if flow is None or not flow.running:
             self._shutdown()
-            kiosk_app().go("exercise")
+            self._leave_unmeasured()
             return
         self._drain()  # repetitions that arrived since the last frame still count
         result = flow.stop(time.monotonic())
         if result is None:  # stopped before "go": nothing was measured
             self._shutdown()
-            kiosk_app().go("exercise")
+            self._leave_unmeasured()
             return
         self._finished(show_summary=True)
+
+    def _leave_unmeasured(self) -> None:
+        """Stopped before anything was measured: back where the session came from."""
+        app = kiosk_app()
+        if self.origin is not None:
+            app.back_to(self.origin.screen)
+        else:
+            app.go("exercise")
 
     def toggle_voice(self) -> None:
         self.voice_on = not self.voice_on
@@ -321,7 +343,7 @@ class CoachScreen(Screen):
             app = kiosk_app()
             from kiosk.features.exercise.summary import SummaryScreen
 
-            app.screen_as("summary", SummaryScreen).show(result)
+            app.screen_as("summary", SummaryScreen).show(result, self.origin)
             app.go("summary")
 
     def _save(self, record: ExerciseSession, on_done: Any) -> None:

@@ -9,6 +9,7 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
+from kiosk.features.exercise.origin import Origin
 from kiosk.i18n import N_, text
 from kiosk.session.flow import SessionResult
 from kiosk.shell.running import kiosk_app
@@ -23,15 +24,25 @@ class SummaryScreen(Screen):
     tips_text = StringProperty("")
     value_text = StringProperty("")
     """The result as shown (e.g. ``10 / 10``, ``24s``), for tests and the first figure."""
+    done_text = StringProperty("")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.result: SessionResult | None = None
+        self.origin: Origin | None = None
         kiosk_app().bind(lang=lambda *_: self.refresh())
 
-    def show(self, result: SessionResult) -> None:
-        self.result = result
+    def show(self, result: SessionResult, origin: Origin | None = None) -> None:
+        self.result, self.origin = result, origin
         self.refresh()
+
+    def done(self) -> None:
+        """Done: home, or back to where the session came from (a lesson's practice step)."""
+        app = kiosk_app()
+        if self.origin is not None:
+            app.back_to(self.origin.screen)
+        else:
+            app.go_home()
 
     def refresh(self) -> None:
         result = self.result
@@ -39,6 +50,7 @@ class SummaryScreen(Screen):
             return
         app = kiosk_app()
         lang = app.lang
+        self.done_text = app.t(self.origin.done_label if self.origin else "Done", lang)
         spec, kind = result.spec, result.spec.kind
         title = text(spec.text("title"), lang)
         self.heading = (app.t("Well done! {exercise} finished", lang, exercise=title)
@@ -94,5 +106,5 @@ class SummaryScreen(Screen):
         from kiosk.features.exercise.coach import CoachScreen
 
         coach = app.screen_as("coach", CoachScreen)
-        coach.prepare(self.result.spec, int(self.result.target or 0))
+        coach.prepare(self.result.spec, int(self.result.target or 0), self.origin)
         app.go("coach")

@@ -1,4 +1,5 @@
-"""Maintainer mode: reached by holding the bottom-right corner, then a PIN; the status page."""
+"""Maintainer mode: reached by holding the bottom-right corner, then a PIN; the status page,
+and content from a USB stick (only here: residents never see a stick's contents)."""
 
 from kiosk.features.registry import Feature, ScreenDecl
 from kiosk.i18n import N_
@@ -14,6 +15,8 @@ FEATURE = Feature(
         ScreenDecl("pin", ".pin:PinScreen", N_("Maintainer"), kv=("pin.kv",), back_returns=False),
         ScreenDecl("maintainer", ".status:MaintainerScreen", N_("Maintainer"),
                    kv=("status.kv",)),
+        ScreenDecl("content_usb", ".usb:UsbScreen", N_("Content from USB"),
+                   kv=("status.kv", "usb.kv")),
     ),
     tile=False,
 )

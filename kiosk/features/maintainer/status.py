@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.factory import Factory
-from kivy.properties import StringProperty
+from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
+from content.usb import Stick
 from kiosk import __version__
 from kiosk.features.maintainer.rows import (
     STATE_COLOURS,
@@ -23,11 +24,28 @@ from kiosk.shell.running import kiosk_app
 
 class MaintainerScreen(Screen):
     summary = StringProperty("")
+    sticks = NumericProperty(0)
+    """USB sticks with content plugged in (a button leads to them)."""
 
     def on_kv_post(self, base_widget: object) -> None:
         app = kiosk_app()
         app.bind(lang=self._refresh_if_shown, hc=self._refresh_if_shown,
                  on_status_changed=self._refresh_if_shown)
+        content = app.services.content
+        if content is not None:
+            content.watch_sticks(self._sticks_changed)
+            self.sticks = len(content.sticks)
+
+    def _sticks_changed(self, sticks: list[Stick]) -> None:
+        """A stick plugged in while the maintainer looks at this page opens it at once."""
+        new = len(sticks) > self.sticks
+        self.sticks = len(sticks)
+        if new and self.manager is not None and self.manager.current == self.name:
+            self.open_usb()
+        self._refresh_if_shown()
+
+    def open_usb(self) -> None:
+        kiosk_app().go("content_usb")
 
     def _refresh_if_shown(self, *_args: object) -> None:
         if self.manager is not None and self.manager.current == self.name:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sync.server.routes import health, heartbeat, records
+from sync.server.routes import community, health, heartbeat, records, residents
 
-ROUTERS: tuple[APIRouter, ...] = (records.router, heartbeat.router, health.router)
+ROUTERS: tuple[APIRouter, ...] = (records.router, heartbeat.router, health.router,
+                                   residents.router, community.router)
