@@ -64,7 +64,7 @@ _rng = random.Random(7)
 
 @pytest.mark.slow
 @schema.parametrize()
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors(case: schemathesis.Case) -> None:
     # Generated headers that are not valid HTTP fields (control characters, non-ASCII) are
     # refused by uvicorn's HTTP parser before the app runs, by closing the connection; that is
