@@ -216,15 +216,20 @@ class Database:
         batch is one transaction; if the database refuses it for a record's
         data, each record is written in its own transaction and the refused
         ones get the database's reason instead of a status. Losing the
-        connection is not a record's fault: that still raises.
+        connection is not a record's fault: that still raises. Erasure
+        requests are enforced for the batch's residents in the same
+        transaction (see :meth:`enforce_erasures`).
         """
         if not batch:
             return {}
         rows = {rec.key: _row(rec, _iso()) for rec in batch}
         recs = {rec.key: rec for rec in batch}
+        residents = [rec.resident for rec in batch]
         try:
             with self._writing() as conn:
-                return self._upsert_rows(conn, kiosk, list(rows.values()), recs)
+                out_batch = self._upsert_rows(conn, kiosk, list(rows.values()), recs)
+                self._erase(conn, kiosk, residents)
+                return out_batch
         except (StatementError, DBAPIError) as exc:
             if isinstance(exc, OperationalError) or getattr(exc, "connection_invalidated", False):
                 raise
@@ -239,6 +244,8 @@ class Database:
                 if isinstance(exc, OperationalError) or getattr(exc, "connection_invalidated", False):
                     raise
                 out[uid] = f"the database cannot store this record: {_db_reason(exc)}"
+        refused = {uid for uid, st in out.items() if st.startswith("the database cannot store")}
+        self.enforce_erasures(kiosk, [r.resident for u, r in recs.items() if u not in refused])
         return out
 
     def _upsert_rows(
@@ -383,42 +390,50 @@ class Database:
         them), so no figure keeps an erased resident's contribution. Returns
         how many records were deleted.
         """
+        if not any(r and r != "guest" for r in residents):
+            return 0
+        with self._writing() as conn:
+            return self._erase(conn, kiosk, residents)
+
+    def _erase(self, conn: Connection, kiosk: str, residents: Sequence[str]) -> int:
+        """:meth:`enforce_erasures` inside the caller's write transaction."""
         names = sorted({r for r in residents if r and r != "guest"})
         if not names:
             return 0
-        members = self.community_kiosks(kiosk)
+        community_of_kiosk = community_ingest.items.community_of(conn, kiosk)
+        if community_of_kiosk is None:
+            return 0
+        members = community_ingest.items.community_kiosks(conn, community_of_kiosk)
         deleted = 0
         erased: list[Row[tuple[str, str]]] = []
-        with self._writing() as conn:
-            community_of_kiosk = community_ingest.items.community_of(conn, kiosk) or ""
-            for i in range(0, len(names), 500):
-                chunk = names[i : i + 500]
-                latest = conn.execute(
-                    select(records.c.resident, func.max(records.c.occurred_at))
+        for i in range(0, len(names), 500):
+            chunk = names[i : i + 500]
+            latest = conn.execute(
+                select(records.c.resident, func.max(records.c.occurred_at))
+                .where(
+                    records.c.kind == "erasure_request",
+                    records.c.resident.in_(chunk),
+                    records.c.kiosk_id.in_(members),
+                )
+                .group_by(records.c.resident)
+            ).all()
+            erased_residents = [resident for resident, _until in latest]
+            if erased_residents:  # their votes, sign-ups and challenge tallies
+                community_ingest.erase(conn, community_of_kiosk, erased_residents)
+            for resident, until in latest:
+                gone = conn.execute(
+                    delete(records)
                     .where(
-                        records.c.kind == "erasure_request",
-                        records.c.resident.in_(chunk),
+                        records.c.resident == resident,
+                        records.c.kind != "erasure_request",
                         records.c.kiosk_id.in_(members),
+                        records.c.occurred_at <= until,
                     )
-                    .group_by(records.c.resident)
+                    .returning(records.c.kiosk_id, records.c.payload)
                 ).all()
-                erased_residents = [resident for resident, _until in latest]
-                if erased_residents:  # their votes, sign-ups and challenge tallies
-                    community_ingest.erase(conn, community_of_kiosk, erased_residents)
-                for resident, until in latest:
-                    gone = conn.execute(
-                        delete(records)
-                        .where(
-                            records.c.resident == resident,
-                            records.c.kind != "erasure_request",
-                            records.c.kiosk_id.in_(members),
-                            records.c.occurred_at <= until,
-                        )
-                        .returning(records.c.kiosk_id, records.c.payload)
-                    ).all()
-                    deleted += len(gone)
-                    erased.extend(gone)
-            self._uncount(conn, erased)
+                deleted += len(gone)
+                erased.extend(gone)
+        self._uncount(conn, erased)
         if deleted:
             log.info("erasure: deleted %d record(s) of %d resident(s) for kiosk %s's community",
                      deleted, len(names), kiosk)

@@ -73,11 +73,10 @@ async def post_records(
     checked = await run_in_threadpool(judge_body, raw, encoding, limits, kiosk)
     if isinstance(checked, RecordsResponse):  # the batch is over the limit
         return SafeJSONResponse(checked.model_dump(), 413)
+    # "Delete my data": the upsert also enforces erasure requests in the same transaction:
+    # a request in this batch deletes its resident's records, and a record that arrives
+    # after a request (from before it) is deleted as it arrives.
     outcome = await run_in_threadpool(db.upsert, kiosk, list(checked.valid.values()))
-    # "Delete my data": an erasure request in this batch deletes its resident's records, and
-    # a record that arrives after a request (from before it) is deleted as it arrives.
-    residents = [rec.resident for rec in checked.valid.values()]
-    await run_in_threadpool(db.enforce_erasures, kiosk, residents)
     results = checked.results
     for r in results:
         if r.status == "rejected":
