@@ -30,6 +30,17 @@ from sync.records import (
 REPO = Path(__file__).resolve().parents[2]
 
 
+def self_signed_cert(cert: Path, key: Path) -> None:
+    """Write a self-signed certificate for 127.0.0.1 (two days) and its key, with openssl."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import threading
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from sync.client import SyncClient, SyncSettings
 from sync.server.app import create_app
 from sync.server.db import Database
 from sync.store import Store
-from tests.sync.helpers import free_port, session
+from tests.sync.helpers import free_port, self_signed_cert, session
 
 
 @pytest.fixture
@@ -22,28 +21,7 @@ def tls_server(tmp_path: Path):
     if not shutil.which("openssl"):
         pytest.skip("openssl command not found (Debian package 'openssl')")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    self_signed_cert(cert, key)
     import uvicorn
 
     db = Database(f"sqlite:///{tmp_path / 'server.db'}")

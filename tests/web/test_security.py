@@ -294,7 +294,6 @@ def test_wrong_passwords_are_throttled_over_http(web_server: WebServer) -> None:
 
 def test_over_https_the_session_cookie_is_secure(tmp_path) -> None:  # noqa: ANN001
     import shutil
-    import subprocess
     import threading
 
     import uvicorn
@@ -302,33 +301,12 @@ def test_over_https_the_session_cookie_is_secure(tmp_path) -> None:  # noqa: ANN
     from sync.server.app import create_app
     from sync.server.db import Database
     from sync.server.web import auth
-    from tests.sync.helpers import free_port
+    from tests.sync.helpers import free_port, self_signed_cert
 
     if not shutil.which("openssl"):
         pytest.fail("openssl command not found (Debian package 'openssl')")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    self_signed_cert(cert, key)
     db = Database(f"sqlite:///{tmp_path / 'server.db'}")
     auth.add_manager(db.engine, "district", PASSWORD, None)
     port = free_port()
